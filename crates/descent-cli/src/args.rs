@@ -1,0 +1,125 @@
+//! Raw command-line flags, as clap parses them. Checked in [`crate::config`].
+
+use clap::{Args, Parser, Subcommand};
+use descent::data::Format;
+use descent::objective::ModelKind;
+use descent::regime::{Regime, Sampling};
+use std::path::PathBuf;
+
+/// Train models by full-batch, mini-batch or stochastic gradient descent.
+#[derive(Debug, Parser)]
+#[command(name = "descent", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model on a data file.
+    Train(TrainArgs),
+    /// Predict with a saved model, or score it on labelled data (--json).
+    Predict(PredictArgs),
+}
+
+/// Where data comes from.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Data file: CSV with a header, or LibSVM/svmlight.
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+    /// File format [default: from the extension: .csv is CSV, anything else LibSVM].
+    #[arg(long, value_name = "csv|libsvm")]
+    pub format: Option<Format>,
+    /// CSV: the name of the target column.
+    #[arg(long, value_name = "NAME", default_value = "label")]
+    pub label: String,
+}
+
+/// `descent train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// LibSVM: number of features [default: the largest index in the file].
+    #[arg(long, value_name = "N")]
+    pub features: Option<usize>,
+    /// Held-out data, evaluated at trace points and at the end.
+    #[arg(long, value_name = "PATH")]
+    pub test: Option<PathBuf>,
+    /// Model: least-squares, logistic, hinge or softmax.
+    #[arg(long, value_name = "MODEL")]
+    pub model: ModelKind,
+    /// Batch regime: batch (all M samples per update), sgd (one) or minibatch:B.
+    #[arg(long, value_name = "METHOD", default_value = "sgd")]
+    pub method: Regime,
+    /// Order of samples: shuffle (new permutation each epoch), cyclic (file order) or
+    /// replacement (i.i.d. draws). Ignored by --method batch.
+    #[arg(long, value_name = "RULE", default_value = "shuffle")]
+    pub sampling: Sampling,
+    /// Base learning rate η₀ (ignored by --schedule optimal).
+    #[arg(long, value_name = "F", default_value_t = 0.01)]
+    pub lr: f64,
+    /// Rate schedule: constant, inverse-time[:DECAY], invscaling[:POWER], optimal,
+    /// step:EPOCHS[:GAMMA].
+    #[arg(long, value_name = "SPEC", default_value = "constant")]
+    pub schedule: String,
+    /// L2 strength λ: adds (λ/2)‖w‖² to the objective (intercepts are not penalized).
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub l2: f64,
+    /// Momentum μ in [0, 1), PyTorch's convention (buffer = g on the first step).
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub momentum: f64,
+    /// Nesterov momentum (needs --momentum > 0).
+    #[arg(long)]
+    pub nesterov: bool,
+    /// Polyak–Ruppert averaging of the iterates from update START on (default 0: all).
+    #[arg(long, value_name = "START", num_args = 0..=1, default_missing_value = "0")]
+    pub average: Option<u64>,
+    /// Epochs: passes over the data (each sample's gradient once per epoch).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub epochs: u64,
+    /// Seed of every random choice: same seed, same result, bit for bit.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// Threads for batch gradients [default: all cores]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Fit no intercept.
+    #[arg(long)]
+    pub no_intercept: bool,
+    /// Standardize dense features (mean 0, variance 1, fitted on the training data and saved
+    /// with the model).
+    #[arg(long)]
+    pub standardize: bool,
+    /// Write the trajectory as CSV.
+    #[arg(long, value_name = "PATH")]
+    pub trace: Option<PathBuf>,
+    /// Trace every N updates [default: ten rows per epoch].
+    #[arg(long, value_name = "N")]
+    pub trace_every: Option<u64>,
+    /// Save the trained model as JSON.
+    #[arg(long, value_name = "PATH")]
+    pub save: Option<PathBuf>,
+    /// Print one JSON object with the results on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `descent predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// A model saved by `descent train --save`.
+    #[arg(long, value_name = "PATH")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// Print metrics (loss, accuracy or MSE and R²) as JSON instead of predictions.
+    #[arg(long)]
+    pub json: bool,
+}

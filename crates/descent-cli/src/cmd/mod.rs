@@ -1,0 +1,15 @@
+//! One file per subcommand.
+
+mod predict;
+mod train;
+
+use crate::args::{Cli, Command};
+use anyhow::Result;
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(crate::config::TrainConfig::from_args(args)?),
+        Command::Predict(args) => predict::run(args),
+    }
+}

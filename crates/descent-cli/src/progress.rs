@@ -1,0 +1,70 @@
+//! A progress bar on stderr as a training [`Observer`]: hidden for runs that finish within a
+//! second, then drawn by indicatif (which stays silent when stderr is not a terminal).
+
+use descent::observe::{Control, Observer, Plan, State};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::time::{Duration, Instant};
+
+/// Draw only after this long.
+const DELAY: Duration = Duration::from_secs(1);
+
+/// The training progress bar.
+pub struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    /// A bar that has not appeared yet.
+    pub fn new() -> Self {
+        Progress {
+            bar: ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()),
+            started: Instant::now(),
+            shown: false,
+        }
+    }
+}
+
+impl Progress {
+    /// Shows the bar once the delay has passed, and moves it to `state`.
+    fn tick(&mut self, state: &State<'_>) {
+        if !self.shown && self.started.elapsed() > DELAY {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        self.bar.set_position(state.update);
+        self.bar.set_message(format!("{:.2}", state.epoch));
+    }
+}
+
+impl Observer for Progress {
+    fn on_start(&mut self, plan: &Plan, _state: &State<'_>) -> descent::Result<()> {
+        self.bar.set_length(plan.total_updates());
+        let style = ProgressStyle::with_template(
+            "{spinner} epoch {msg} [{bar:30}] {pos}/{len} updates, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        self.bar.set_style(style);
+        self.started = Instant::now();
+        Ok(())
+    }
+
+    fn on_step(&mut self, state: &State<'_>) -> descent::Result<Control> {
+        if state.update % 256 == 0 {
+            self.tick(state);
+        }
+        Ok(Control::Continue)
+    }
+
+    fn on_epoch(&mut self, state: &State<'_>) -> descent::Result<Control> {
+        self.tick(state);
+        Ok(Control::Continue)
+    }
+
+    fn on_finish(&mut self, _state: &State<'_>) -> descent::Result<()> {
+        self.bar.finish_and_clear();
+        Ok(())
+    }
+}

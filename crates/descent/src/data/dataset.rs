@@ -1,0 +1,267 @@
+//! [`Dataset`]: features, targets and where they came from.
+
+use super::Row;
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Feature storage: dense row-major or CSR sparse, f32 values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Features {
+    /// `values[i*dim..(i+1)*dim]` is row i.
+    Dense {
+        /// Number of features.
+        dim: usize,
+        /// Row-major values, `len = rows * dim`.
+        values: Vec<f32>,
+    },
+    /// Compressed sparse rows: row i is `indices/values[indptr[i]..indptr[i+1]]`.
+    Sparse {
+        /// Number of features.
+        dim: usize,
+        /// Row offsets, `len = rows + 1`.
+        indptr: Vec<usize>,
+        /// 0-based feature indices, strictly increasing within a row.
+        indices: Vec<u32>,
+        /// Nonzero values.
+        values: Vec<f32>,
+    },
+}
+
+/// Where a data set was read from, so later errors (labels that do not fit the model, say)
+/// can name the file and line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Source {
+    /// The file, or `None` for data built in memory.
+    pub path: Option<PathBuf>,
+    /// The 1-based line of each row in that file.
+    pub lines: Vec<u64>,
+    /// Column names (CSV input), in feature order.
+    pub feature_names: Option<Vec<String>>,
+}
+
+/// M samples: features, targets and their source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    features: Features,
+    targets: Vec<f64>,
+    labelled: bool,
+    source: Source,
+}
+
+impl Dataset {
+    /// A dense data set from row-major `values` (`rows × dim`) and one target per row.
+    pub fn dense(dim: usize, values: Vec<f32>, targets: Vec<f64>) -> Result<Self> {
+        Self::new(Features::Dense { dim, values }, targets, Source::default())
+    }
+
+    /// Builds a data set, checking that the parts fit together and hold finite numbers.
+    pub fn new(features: Features, targets: Vec<f64>, source: Source) -> Result<Self> {
+        let rows = targets.len();
+        match &features {
+            Features::Dense { dim, values } => {
+                if values.len() != rows * dim {
+                    return Err(shape("dense feature values", rows * dim, values.len()));
+                }
+            }
+            Features::Sparse {
+                dim,
+                indptr,
+                indices,
+                values,
+            } => {
+                if indptr.len() != rows + 1 || indptr[0] != 0 {
+                    return Err(shape("CSR row offsets", rows + 1, indptr.len()));
+                }
+                if indices.len() != values.len() || indptr[rows] != values.len() {
+                    return Err(shape("CSR nonzeros", indptr[rows], values.len()));
+                }
+                for row in indptr.windows(2) {
+                    let idx = &indices[row[0]..row[1]];
+                    if idx.windows(2).any(|p| p[0] >= p[1]) {
+                        return Err(Error::Shape {
+                            what: "CSR indices".into(),
+                            expected: "strictly increasing within each row".into(),
+                            found: "unsorted or duplicate indices".into(),
+                        });
+                    }
+                    if let Some(&last) = idx.last() {
+                        if last as usize >= *dim {
+                            return Err(shape("CSR feature index bound", *dim, last as usize + 1));
+                        }
+                    }
+                }
+            }
+        }
+        let values = match &features {
+            Features::Dense { values, .. } | Features::Sparse { values, .. } => values,
+        };
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Shape {
+                what: "feature values".into(),
+                expected: "finite numbers".into(),
+                found: "NaN or infinity".into(),
+            });
+        }
+        if targets.iter().any(|y| !y.is_finite()) {
+            return Err(Error::Shape {
+                what: "targets".into(),
+                expected: "finite numbers".into(),
+                found: "NaN or infinity".into(),
+            });
+        }
+        let mut source = source;
+        if source.lines.len() != rows {
+            source.lines = (1..=rows as u64).collect();
+        }
+        Ok(Dataset {
+            features,
+            targets,
+            labelled: true,
+            source,
+        })
+    }
+
+    /// Marks the targets as absent (input read for prediction only).
+    pub(crate) fn unlabelled(mut self) -> Self {
+        self.labelled = false;
+        self
+    }
+
+    /// Number of samples M.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Number of features d.
+    pub fn dim(&self) -> usize {
+        match &self.features {
+            Features::Dense { dim, .. } | Features::Sparse { dim, .. } => *dim,
+        }
+    }
+
+    /// Whether rows are stored sparse.
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.features, Features::Sparse { .. })
+    }
+
+    /// Stored values (M·d when dense, the nonzeros when sparse).
+    pub fn stored(&self) -> usize {
+        match &self.features {
+            Features::Dense { values, .. } | Features::Sparse { values, .. } => values.len(),
+        }
+    }
+
+    /// Row `i`.
+    #[inline]
+    pub fn row(&self, i: usize) -> Row<'_> {
+        match &self.features {
+            Features::Dense { dim, values } => Row::Dense(&values[i * dim..(i + 1) * dim]),
+            Features::Sparse {
+                indptr,
+                indices,
+                values,
+                ..
+            } => {
+                let (a, b) = (indptr[i], indptr[i + 1]);
+                Row::Sparse {
+                    indices: &indices[a..b],
+                    values: &values[a..b],
+                }
+            }
+        }
+    }
+
+    /// Target of row `i`.
+    #[inline]
+    pub fn target(&self, i: usize) -> f64 {
+        self.targets[i]
+    }
+
+    /// All targets.
+    pub fn targets(&self) -> &[f64] {
+        &self.targets
+    }
+
+    /// Whether the input had targets (a CSV read for prediction may not).
+    pub fn is_labelled(&self) -> bool {
+        self.labelled
+    }
+
+    /// The feature storage.
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    /// Mutable feature storage (for in-place scaling).
+    pub(crate) fn features_mut(&mut self) -> &mut Features {
+        &mut self.features
+    }
+
+    /// Where the data came from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The file name to show in messages (`<memory>` for data built in memory).
+    pub fn display_path(&self) -> PathBuf {
+        self.source
+            .path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("<memory>"))
+    }
+
+    /// The 1-based source line of row `i`.
+    pub fn line_of(&self, i: usize) -> u64 {
+        self.source.lines[i]
+    }
+
+    /// Replaces every target with `f(row, target)`; an `Err(reason)` names the row's line.
+    pub fn map_targets(
+        &mut self,
+        mut f: impl FnMut(f64) -> std::result::Result<f64, String>,
+    ) -> Result<()> {
+        for i in 0..self.targets.len() {
+            self.targets[i] = f(self.targets[i]).map_err(|reason| Error::Labels {
+                path: self.display_path(),
+                line: self.line_of(i),
+                reason,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Widens a sparse data set to `dim` features (a test file whose largest index is below
+    /// the training file's). Dense data must match exactly.
+    pub fn conform_to(&mut self, dim: usize, other: &Path) -> Result<()> {
+        let here = self.dim();
+        match &mut self.features {
+            Features::Sparse { dim: d, .. } if *d <= dim => {
+                *d = dim;
+                Ok(())
+            }
+            _ if here == dim => Ok(()),
+            _ => Err(Error::Shape {
+                what: format!(
+                    "number of features of {} (must match {})",
+                    self.display_path().display(),
+                    other.display()
+                ),
+                expected: dim.to_string(),
+                found: here.to_string(),
+            }),
+        }
+    }
+}
+
+fn shape(what: &str, expected: usize, found: usize) -> Error {
+    Error::Shape {
+        what: what.to_string(),
+        expected: expected.to_string(),
+        found: found.to_string(),
+    }
+}

@@ -1,0 +1,56 @@
+//! One sample's features, borrowed from a [`Dataset`](super::Dataset).
+
+/// A borrowed feature vector: dense or sparse. Parameters are f64; features are f32 and are
+/// widened on use, so every accumulation happens in f64.
+#[derive(Debug, Clone, Copy)]
+pub enum Row<'a> {
+    /// All `dim` values.
+    Dense(&'a [f32]),
+    /// The nonzeros: strictly increasing 0-based `indices` and their `values`.
+    Sparse {
+        /// 0-based feature indices, strictly increasing.
+        indices: &'a [u32],
+        /// The values at those indices.
+        values: &'a [f32],
+    },
+}
+
+impl Row<'_> {
+    /// `wᵀx` over the row's features (`w` must have at least `dim` entries).
+    #[inline]
+    pub fn dot(&self, w: &[f64]) -> f64 {
+        match *self {
+            Row::Dense(x) => x.iter().zip(w).map(|(&v, &w)| f64::from(v) * w).sum(),
+            Row::Sparse { indices, values } => indices
+                .iter()
+                .zip(values)
+                .map(|(&j, &v)| f64::from(v) * w[j as usize])
+                .sum(),
+        }
+    }
+
+    /// `out += a·x`, touching only the row's nonzeros when sparse.
+    #[inline]
+    pub fn axpy(&self, a: f64, out: &mut [f64]) {
+        match *self {
+            Row::Dense(x) => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o += a * f64::from(v);
+                }
+            }
+            Row::Sparse { indices, values } => {
+                for (&j, &v) in indices.iter().zip(values) {
+                    out[j as usize] += a * f64::from(v);
+                }
+            }
+        }
+    }
+
+    /// Number of stored values (dim for dense rows, nonzeros for sparse rows).
+    pub fn stored(&self) -> usize {
+        match *self {
+            Row::Dense(x) => x.len(),
+            Row::Sparse { values, .. } => values.len(),
+        }
+    }
+}

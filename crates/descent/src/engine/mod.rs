@@ -1,0 +1,113 @@
+//! Engines compute sums over samples: the batch gradient of every update and the full-data
+//! loss of every evaluation. They differ in *how* (one thread, many threads; later MPI, GPU),
+//! never in the result.
+//!
+//! **Determinism contract.** A sum over n samples is cut into fixed blocks of
+//! [`block_rows`]`(width)` consecutive samples (a function of the width alone, never of the
+//! thread count). Each block is summed serially in sample order into a zeroed buffer; block
+//! results are added in block order, the first copied, each later one added. Every engine
+//! obeys this, so results are bit-identical for every thread count.
+//!
+//! ```
+//! use descent::engine::{Engine, Serial, Threads};
+//! let f = |r: std::ops::Range<usize>, out: &mut [f64]| {
+//!     for i in r { out[0] += (i as f64).sqrt(); }
+//! };
+//! let (mut a, mut b) = ([0.0], [0.0]);
+//! Serial.block_sum(100_000, 1, &f, &mut a);
+//! Threads::new(3).unwrap().block_sum(100_000, 1, &f, &mut b);
+//! assert_eq!(a[0].to_bits(), b[0].to_bits());
+//! ```
+
+mod serial;
+mod threads;
+
+pub use serial::Serial;
+pub use threads::Threads;
+
+use crate::data::Dataset;
+use crate::labels::same_label;
+use crate::objective::{Objective, Task};
+use std::ops::Range;
+
+/// A block's work: add its sum into the zeroed buffer.
+pub type BlockFn<'a> = dyn Fn(Range<usize>, &mut [f64]) + Sync + 'a;
+
+/// Computes deterministic blocked sums (see the module's contract).
+pub trait Engine: Send + Sync {
+    /// A short description, such as `threads(4)`.
+    fn name(&self) -> String;
+
+    /// `out = Σ_blocks f(block)` over `0..n`, each block's buffer of `width` entries zeroed
+    /// before `f` adds into it, blocks merged in order.
+    fn block_sum(&self, n: usize, width: usize, f: &BlockFn<'_>, out: &mut [f64]);
+}
+
+/// Rows per block for sums of `width` entries: at least 4,096, and enough that merging a
+/// block's buffer costs at most a quarter of a row's work per row.
+pub fn block_rows(width: usize) -> usize {
+    (width / 4).max(4096)
+}
+
+/// The blocks of `0..n`.
+pub fn blocks(n: usize, width: usize) -> impl Iterator<Item = Range<usize>> {
+    let size = block_rows(width);
+    (0..n.div_ceil(size)).map(move |b| b * size..((b + 1) * size).min(n))
+}
+
+/// Sums per-sample gradients and losses over `batch` (indices into `data`):
+/// on return `sums[..dim]` holds Σ∇ℓᵢ and `sums[dim]` holds Σℓᵢ (no regularizer, no
+/// division). Samples are visited in the order of `batch`.
+pub fn batch_sums(
+    engine: &dyn Engine,
+    objective: &dyn Objective,
+    data: &Dataset,
+    theta: &[f64],
+    batch: &[usize],
+    sums: &mut [f64],
+) {
+    let dim = objective.dim();
+    let f = |range: Range<usize>, out: &mut [f64]| {
+        let (grad, loss) = out.split_at_mut(dim);
+        let mut total = 0.0;
+        for &i in &batch[range] {
+            total += objective.add_gradient(theta, data.row(i), data.target(i), 1.0, grad);
+        }
+        loss[0] += total;
+    };
+    engine.block_sum(batch.len(), dim + 1, &f, sums);
+}
+
+/// The objective and accuracy of parameters on a whole data set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// f(θ) = mean ℓ + R(θ).
+    pub loss: f64,
+    /// Fraction of samples classified correctly (classifiers only).
+    pub accuracy: Option<f64>,
+}
+
+/// Evaluates f(θ) (and accuracy, for classifiers) on all of `data`.
+pub fn evaluate(
+    engine: &dyn Engine,
+    objective: &dyn Objective,
+    data: &Dataset,
+    theta: &[f64],
+) -> Evaluation {
+    let f = |range: Range<usize>, out: &mut [f64]| {
+        for i in range {
+            let (x, y) = (data.row(i), data.target(i));
+            out[0] += objective.loss(theta, x, y);
+            if objective.task() != Task::Regression && same_label(objective.predict(theta, x), y) {
+                out[1] += 1.0;
+            }
+        }
+    };
+    let mut sums = [0.0; 2];
+    engine.block_sum(data.len(), 2, &f, &mut sums);
+    let m = data.len().max(1) as f64;
+    Evaluation {
+        loss: sums[0] / m + objective.penalty(theta),
+        accuracy: (objective.task() != Task::Regression).then(|| sums[1] / m),
+    }
+}

@@ -1,0 +1,108 @@
+//! The library's one error type.
+//!
+//! Every variant carries the data a user needs to fix the problem (which file, which line,
+//! which value) and, where there is one, what to do. The library never panics on user input;
+//! the `descent` binary prints the chain of these errors and exits non-zero.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `descent`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A data file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
+    /// A data file is malformed at a known place.
+    #[error("{path}:{line}: {reason}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What was wrong, naming the column or token.
+        reason: String,
+    },
+
+    /// Something has the wrong size (dimension mismatch, empty input, ...).
+    #[error("{what}: expected {expected}, found {found}")]
+    Shape {
+        /// What was measured.
+        what: String,
+        /// What was expected.
+        expected: String,
+        /// What was found.
+        found: String,
+    },
+
+    /// The labels of a data set do not fit the chosen model.
+    #[error("{path}:{line}: {reason}")]
+    Labels {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first offending label.
+        line: u64,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+
+    /// A setting is out of its allowed range.
+    #[error("invalid {name} = {value}: {allowed}")]
+    Config {
+        /// The setting, as the user spells it (e.g. `--lr`).
+        name: String,
+        /// The value given.
+        value: String,
+        /// The allowed range or values.
+        allowed: String,
+    },
+
+    /// Training produced a non-finite loss or gradient.
+    #[error("training diverged at update {step} (epoch {epoch}): loss = {loss}; {hint}")]
+    Diverged {
+        /// The update at which the loss stopped being finite (0-based).
+        step: u64,
+        /// The epoch of that update (0-based).
+        epoch: u64,
+        /// The offending loss value.
+        loss: f64,
+        /// What to try instead.
+        hint: String,
+    },
+
+    /// A saved model could not be understood.
+    #[error("{path}: not a descent model: {reason}")]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// An [`Error::Config`] for the setting `name`.
+    pub fn config(name: &str, value: impl ToString, allowed: impl Into<String>) -> Self {
+        Error::Config {
+            name: name.to_string(),
+            value: value.to_string(),
+            allowed: allowed.into(),
+        }
+    }
+}

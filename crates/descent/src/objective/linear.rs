@@ -1,0 +1,104 @@
+//! A linear model `m = wᵀx + b` under a [`MarginLoss`]: least squares, logistic, hinge.
+
+use super::{MarginLoss, Objective, Task, L2};
+use crate::data::Row;
+
+/// ℓ(θ; x, y) = loss(wᵀx + b, y), θ = [w, b]; gradient `dloss · [x, 1]`, O(nnz(x)).
+#[derive(Debug, Clone, Copy)]
+pub struct Linear<L: MarginLoss> {
+    loss: L,
+    n_features: usize,
+    intercept: bool,
+    penalty: L2,
+}
+
+impl<L: MarginLoss> Linear<L> {
+    /// A linear model over `n_features` inputs.
+    pub fn new(loss: L, n_features: usize, intercept: bool, penalty: L2) -> Self {
+        Linear {
+            loss,
+            n_features,
+            intercept,
+            penalty,
+        }
+    }
+
+    /// The margin wᵀx + b.
+    #[inline]
+    pub fn margin(&self, theta: &[f64], x: Row<'_>) -> f64 {
+        let b = if self.intercept {
+            theta[self.n_features]
+        } else {
+            0.0
+        };
+        x.dot(&theta[..self.n_features]) + b
+    }
+}
+
+impl<L: MarginLoss> Objective for Linear<L> {
+    fn name(&self) -> &'static str {
+        L::NAME
+    }
+
+    fn dim(&self) -> usize {
+        self.n_features + usize::from(self.intercept)
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn task(&self) -> Task {
+        if self.loss.classifies() {
+            Task::Binary
+        } else {
+            Task::Regression
+        }
+    }
+
+    fn loss(&self, theta: &[f64], x: Row<'_>, y: f64) -> f64 {
+        self.loss.loss(self.margin(theta, x), y)
+    }
+
+    fn add_gradient(
+        &self,
+        theta: &[f64],
+        x: Row<'_>,
+        y: f64,
+        weight: f64,
+        grad: &mut [f64],
+    ) -> f64 {
+        let m = self.margin(theta, x);
+        let d = weight * self.loss.dloss(m, y);
+        if d != 0.0 {
+            x.axpy(d, &mut grad[..self.n_features]);
+            if self.intercept {
+                grad[self.n_features] += d;
+            }
+        }
+        self.loss.loss(m, y)
+    }
+
+    fn penalty(&self, theta: &[f64]) -> f64 {
+        self.penalty.value(&theta[..self.n_features])
+    }
+
+    fn add_penalty_gradient(&self, theta: &[f64], grad: &mut [f64]) {
+        self.penalty
+            .add_gradient(&theta[..self.n_features], &mut grad[..self.n_features]);
+    }
+
+    fn predict(&self, theta: &[f64], x: Row<'_>) -> f64 {
+        let m = self.margin(theta, x);
+        match self.task() {
+            Task::Regression => m,
+            _ => {
+                if m > 0.0 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
+        }
+    }
+}

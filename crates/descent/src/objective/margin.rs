@@ -1,0 +1,80 @@
+//! Losses of a linear model's margin m = wᵀx + b against an encoded target y. Each exposes the
+//! scalar derivative `dloss = ∂ℓ/∂m`, so the gradient is `dloss · [x, 1]` and fast paths can
+//! update θ sparsely.
+
+/// A loss of the margin.
+pub trait MarginLoss: Send + Sync + Copy {
+    /// The model name this loss gives.
+    const NAME: &'static str;
+    /// ℓ(m, y).
+    fn loss(&self, m: f64, y: f64) -> f64;
+    /// ∂ℓ/∂m at (m, y).
+    fn dloss(&self, m: f64, y: f64) -> f64;
+    /// Whether y is a class (±1) rather than a value.
+    fn classifies(&self) -> bool;
+}
+
+/// ½(m − y)².
+#[derive(Debug, Clone, Copy)]
+pub struct LeastSquares;
+
+impl MarginLoss for LeastSquares {
+    const NAME: &'static str = "least-squares";
+    fn loss(&self, m: f64, y: f64) -> f64 {
+        0.5 * (m - y) * (m - y)
+    }
+    fn dloss(&self, m: f64, y: f64) -> f64 {
+        m - y
+    }
+    fn classifies(&self) -> bool {
+        false
+    }
+}
+
+/// log(1 + exp(−y·m)) for y ∈ {−1, +1}, computed without overflow.
+#[derive(Debug, Clone, Copy)]
+pub struct Logistic;
+
+impl MarginLoss for Logistic {
+    const NAME: &'static str = "logistic";
+    fn loss(&self, m: f64, y: f64) -> f64 {
+        let z = -y * m;
+        // log(1 + e^z) = max(z, 0) + log(1 + e^−|z|)
+        z.max(0.0) + (-z.abs()).exp().ln_1p()
+    }
+    fn dloss(&self, m: f64, y: f64) -> f64 {
+        // −y·σ(−y·m), with σ evaluated on the side that does not overflow.
+        let z = -y * m;
+        let sigma = if z >= 0.0 {
+            1.0 / (1.0 + (-z).exp())
+        } else {
+            let e = z.exp();
+            e / (1.0 + e)
+        };
+        -y * sigma
+    }
+    fn classifies(&self) -> bool {
+        true
+    }
+}
+
+/// max(0, 1 − y·m) for y ∈ {−1, +1}; the subgradient at the kink is −y, as in scikit-learn.
+#[derive(Debug, Clone, Copy)]
+pub struct Hinge;
+
+impl MarginLoss for Hinge {
+    const NAME: &'static str = "hinge";
+    fn loss(&self, m: f64, y: f64) -> f64 {
+        (1.0 - y * m).max(0.0)
+    }
+    fn dloss(&self, m: f64, y: f64) -> f64 {
+        if y * m <= 1.0 {
+            -y
+        } else {
+            0.0
+        }
+    }
+    fn classifies(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,150 @@
+//! Objectives: per-sample losses ℓ(θ; x, y) and the regularizer R(θ), the second stage of the
+//! pipeline. Training minimizes
+//!
+//! ```text
+//! f(θ) = (1/M) Σᵢ ℓ(θ; xᵢ, yᵢ) + R(θ),      R(θ) = (λ/2)‖w‖²
+//! ```
+//!
+//! Conventions (they change numbers, so they are written here once):
+//! - Parameters are laid out weights first, then intercepts: `θ = [w₀ … w_{d−1}, b]` for one
+//!   output, `θ = [W (k×d, row-major), b₀ … b_{k−1}]` for softmax. With `intercept = false`
+//!   there is no `b`.
+//! - The L2 term is part of the objective (the loss you plot is the loss you minimize) and does
+//!   not regularize intercepts, as in scikit-learn.
+//! - Targets are encoded before training (see [`crate::labels`]): ±1 for binary classifiers,
+//!   0..k−1 for softmax, raw values for least squares.
+//!
+//! ```
+//! use descent::data::Row;
+//! use descent::objective::{ModelKind, Objective};
+//! let obj = ModelKind::LeastSquares.build(1, 1, true, 0.0);
+//! let theta = [2.0, 1.0]; // w = 2, b = 1
+//! assert_eq!(obj.loss(&theta, Row::Dense(&[3.0]), 5.0), 2.0); // ½(2·3+1−5)²
+//! ```
+
+mod linear;
+mod margin;
+mod penalty;
+mod softmax;
+
+pub use linear::Linear;
+pub use margin::{Hinge, LeastSquares, Logistic, MarginLoss};
+pub use penalty::L2;
+pub use softmax::Softmax;
+
+use crate::data::Row;
+use crate::{Error, Result};
+
+/// Whether an objective predicts a number or a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Real-valued targets.
+    Regression,
+    /// Two classes, encoded −1 and +1.
+    Binary,
+    /// k classes, encoded 0..k−1.
+    Multiclass(usize),
+}
+
+/// A differentiable training objective over a parameter vector θ of length [`dim`](Objective::dim).
+pub trait Objective: Send + Sync {
+    /// The model's name, as the CLI spells it.
+    fn name(&self) -> &'static str;
+
+    /// Number of parameters.
+    fn dim(&self) -> usize;
+
+    /// Number of input features.
+    fn n_features(&self) -> usize;
+
+    /// What kind of targets it fits.
+    fn task(&self) -> Task;
+
+    /// The per-sample loss ℓ(θ; x, y).
+    fn loss(&self, theta: &[f64], x: Row<'_>, y: f64) -> f64;
+
+    /// Adds `weight · ∇ℓ(θ; x, y)` to `grad`, touching only the coordinates `x` touches (plus
+    /// intercepts), and returns ℓ(θ; x, y).
+    fn add_gradient(&self, theta: &[f64], x: Row<'_>, y: f64, weight: f64, grad: &mut [f64])
+        -> f64;
+
+    /// The regularizer R(θ).
+    fn penalty(&self, theta: &[f64]) -> f64;
+
+    /// Adds ∇R(θ) to `grad`.
+    fn add_penalty_gradient(&self, theta: &[f64], grad: &mut [f64]);
+
+    /// The prediction for `x`, in the encoding of the targets (a value, ±1, or a class index).
+    fn predict(&self, theta: &[f64], x: Row<'_>) -> f64;
+}
+
+/// The models `descent train --model` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    /// Linear regression, ½(wᵀx + b − y)².
+    LeastSquares,
+    /// Binary logistic regression, log(1 + exp(−y·m)).
+    Logistic,
+    /// Linear SVM, max(0, 1 − y·m).
+    Hinge,
+    /// Multinomial logistic regression over k classes.
+    Softmax,
+}
+
+impl ModelKind {
+    /// Every model, in the order help texts list them.
+    pub const ALL: [ModelKind; 4] = [
+        ModelKind::LeastSquares,
+        ModelKind::Logistic,
+        ModelKind::Hinge,
+        ModelKind::Softmax,
+    ];
+
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::LeastSquares => "least-squares",
+            ModelKind::Logistic => "logistic",
+            ModelKind::Hinge => "hinge",
+            ModelKind::Softmax => "softmax",
+        }
+    }
+
+    /// Builds the objective for `n_features` inputs and `n_classes` classes (ignored except
+    /// by softmax), with or without intercept, and L2 strength `l2`.
+    pub fn build(
+        self,
+        n_features: usize,
+        n_classes: usize,
+        intercept: bool,
+        l2: f64,
+    ) -> Box<dyn Objective> {
+        let penalty = L2::new(l2);
+        match self {
+            ModelKind::LeastSquares => {
+                Box::new(Linear::new(LeastSquares, n_features, intercept, penalty))
+            }
+            ModelKind::Logistic => Box::new(Linear::new(Logistic, n_features, intercept, penalty)),
+            ModelKind::Hinge => Box::new(Linear::new(Hinge, n_features, intercept, penalty)),
+            ModelKind::Softmax => Box::new(Softmax::new(n_features, n_classes, intercept, penalty)),
+        }
+    }
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let aliases = [
+            ("least_squares", "least-squares"),
+            ("squared", "least-squares"),
+        ];
+        let s = aliases.iter().find(|(a, _)| *a == s).map_or(s, |(_, n)| n);
+        ModelKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = ModelKind::ALL.iter().map(|k| k.name()).collect();
+                Error::config("--model", s, format!("one of: {}", names.join(", ")))
+            })
+    }
+}

@@ -1,0 +1,83 @@
+//! Optimizers as chains of small gradient transforms (optax's idea), plus iterate averaging.
+//!
+//! Every update of the training loop is
+//!
+//! ```text
+//! θ ← θ − η_t · T(g),    g = mean batch gradient + ∇R(θ)
+//! ```
+//!
+//! where T is a [`Chain`] of [`Transform`]s applied in order (identity when empty) and η_t comes
+//! from the [`Schedule`](crate::schedule::Schedule). The learning rate is applied after the
+//! chain, as `torch.optim.SGD` applies it after momentum; the L2 term lives in the gradient, as
+//! PyTorch's `weight_decay` does, so plain SGD + momentum matches PyTorch's sequence.
+//!
+//! ```
+//! use descent::optim::{Chain, Momentum};
+//! let mut chain = Chain::new().then(Momentum::new(0.9, false));
+//! let mut g = vec![1.0];
+//! chain.apply(0, &[0.0], &mut g);
+//! assert_eq!(g, vec![1.0]); // first step: buffer = g
+//! ```
+
+mod average;
+mod momentum;
+
+pub use average::Average;
+pub use momentum::Momentum;
+
+/// One stage of an optimizer: rewrites the update direction in place.
+pub trait Transform: Send {
+    /// Rewrites `update` (on entry: the gradient, or the previous stage's output) for the
+    /// 0-based update index `t` at parameters `theta`.
+    fn apply(&mut self, t: u64, theta: &[f64], update: &mut [f64]);
+    /// Forgets all state (buffers), as at the start of training.
+    fn reset(&mut self);
+    /// A short description, such as `momentum(0.9)`.
+    fn name(&self) -> String;
+}
+
+/// Transforms applied in order.
+#[derive(Default)]
+pub struct Chain {
+    stages: Vec<Box<dyn Transform>>,
+}
+
+impl Chain {
+    /// The identity chain (plain gradient descent).
+    pub fn new() -> Self {
+        Chain::default()
+    }
+
+    /// Appends a stage.
+    pub fn then(mut self, stage: impl Transform + 'static) -> Self {
+        self.stages.push(Box::new(stage));
+        self
+    }
+
+    /// Applies every stage in order.
+    pub fn apply(&mut self, t: u64, theta: &[f64], update: &mut [f64]) {
+        for stage in &mut self.stages {
+            stage.apply(t, theta, update);
+        }
+    }
+
+    /// Resets every stage.
+    pub fn reset(&mut self) {
+        self.stages.iter_mut().for_each(|s| s.reset());
+    }
+
+    /// The stages' names joined by ` → `, or `sgd` for the identity.
+    pub fn name(&self) -> String {
+        if self.stages.is_empty() {
+            return "sgd".into();
+        }
+        let names: Vec<String> = self.stages.iter().map(|s| s.name()).collect();
+        names.join(" → ")
+    }
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}

@@ -1,0 +1,66 @@
+//! Heavy-ball and Nesterov momentum, in `torch.optim.SGD`'s convention:
+//!
+//! ```text
+//! buf₀ = g₀;   buf_t = μ·buf_{t−1} + g_t         (no dampening)
+//! update = buf_t               (heavy ball)
+//! update = g_t + μ·buf_t       (Nesterov)
+//! ```
+//!
+//! The rate multiplies the update afterwards (θ ← θ − η·update). This differs from Sutskever
+//! et al.'s form v = μv − ηg, θ += v, when η changes over time.
+
+use super::Transform;
+
+/// Momentum with coefficient μ ∈ [0, 1), optionally Nesterov's.
+#[derive(Debug, Clone)]
+pub struct Momentum {
+    mu: f64,
+    nesterov: bool,
+    buffer: Option<Vec<f64>>,
+}
+
+impl Momentum {
+    /// Momentum μ (validated by the caller's config); Nesterov's variant when `nesterov`.
+    pub fn new(mu: f64, nesterov: bool) -> Self {
+        Momentum {
+            mu,
+            nesterov,
+            buffer: None,
+        }
+    }
+}
+
+impl Transform for Momentum {
+    fn apply(&mut self, _t: u64, _theta: &[f64], update: &mut [f64]) {
+        let mu = self.mu;
+        let buffer = match &mut self.buffer {
+            Some(buf) => {
+                for (b, g) in buf.iter_mut().zip(update.iter()) {
+                    *b = mu * *b + g;
+                }
+                buf
+            }
+            None => self.buffer.insert(update.to_vec()),
+        };
+        if self.nesterov {
+            for (u, b) in update.iter_mut().zip(buffer.iter()) {
+                *u += mu * b;
+            }
+        } else {
+            update.copy_from_slice(buffer);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.buffer = None;
+    }
+
+    fn name(&self) -> String {
+        let kind = if self.nesterov {
+            "nesterov"
+        } else {
+            "momentum"
+        };
+        format!("{kind}({})", self.mu)
+    }
+}

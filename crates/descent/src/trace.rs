@@ -1,0 +1,158 @@
+//! The trajectory recorder: an [`Observer`] that writes a CSV row every N updates.
+//!
+//! Columns: `update, epoch, sample_gradients, seconds, lr, batch_loss, train_loss`, then
+//! `train_accuracy` for classifiers, `test_loss, test_accuracy` when test data is given, and
+//! `theta_0 … theta_{p−1}` when the model has at most [`MAX_TRACED_PARAMETERS`] parameters.
+//! `epoch` is sample gradients / M (fractional mid-epoch), `train_loss` is the full objective
+//! f(θ) evaluated at the row's parameters (the average, when averaging is on), `seconds` is
+//! training time without evaluation. The first row is the starting point (update 0, with
+//! empty `lr` and `batch_loss`); the last row is the final update. The file is written
+//! atomically when training finishes.
+
+use crate::atomic::AtomicFile;
+use crate::data::Dataset;
+use crate::engine::{evaluate, Engine};
+use crate::objective::{Objective, Task};
+use crate::observe::{Control, Observer, Plan, State};
+use crate::{Error, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Models with at most this many parameters get their parameters traced.
+pub const MAX_TRACED_PARAMETERS: usize = 16;
+
+/// What a trace evaluates at each row.
+pub struct Evaluator<'a> {
+    /// The engine for the full-data sums.
+    pub engine: &'a dyn Engine,
+    /// The objective being trained.
+    pub objective: &'a dyn Objective,
+    /// The training data.
+    pub train: &'a Dataset,
+    /// Held-out data, if any.
+    pub test: Option<&'a Dataset>,
+}
+
+/// Writes a trace CSV.
+pub struct TraceWriter<'a> {
+    eval: Evaluator<'a>,
+    every: u64,
+    path: PathBuf,
+    file: Option<AtomicFile>,
+    last_row: Option<u64>,
+}
+
+impl<'a> TraceWriter<'a> {
+    /// A trace of every `every`-th update (≥ 1) to `path`.
+    pub fn new(path: &Path, every: u64, eval: Evaluator<'a>) -> Result<Self> {
+        Ok(TraceWriter {
+            eval,
+            every: every.max(1),
+            path: path.to_path_buf(),
+            file: Some(AtomicFile::create(path)?),
+            last_row: None,
+        })
+    }
+
+    fn header(&self) -> String {
+        let mut cols: Vec<String> = [
+            "update",
+            "epoch",
+            "sample_gradients",
+            "seconds",
+            "lr",
+            "batch_loss",
+            "train_loss",
+        ]
+        .map(String::from)
+        .to_vec();
+        let classifier = self.eval.objective.task() != Task::Regression;
+        if classifier {
+            cols.push("train_accuracy".into());
+        }
+        if self.eval.test.is_some() {
+            cols.push("test_loss".into());
+            if classifier {
+                cols.push("test_accuracy".into());
+            }
+        }
+        let p = self.eval.objective.dim();
+        if p <= MAX_TRACED_PARAMETERS {
+            cols.extend((0..p).map(|j| format!("theta_{j}")));
+        }
+        cols.join(",")
+    }
+
+    fn row(&mut self, s: &State<'_>) -> Result<()> {
+        let e = &self.eval;
+        let train = evaluate(e.engine, e.objective, e.train, s.theta);
+        let mut cells = vec![
+            s.update.to_string(),
+            number(s.epoch),
+            s.sample_gradients.to_string(),
+            number(s.seconds),
+            number(s.lr),
+            number(s.batch_loss),
+            number(train.loss),
+        ];
+        if let Some(a) = train.accuracy {
+            cells.push(number(a));
+        }
+        if let Some(test) = e.test {
+            let t = evaluate(e.engine, e.objective, test, s.theta);
+            cells.push(number(t.loss));
+            if let Some(a) = t.accuracy {
+                cells.push(number(a));
+            }
+        }
+        if s.theta.len() <= MAX_TRACED_PARAMETERS {
+            cells.extend(s.theta.iter().map(|&v| number(v)));
+        }
+        self.write_line(&cells.join(","))?;
+        self.last_row = Some(s.update);
+        Ok(())
+    }
+
+    fn write_line(&mut self, line: &str) -> Result<()> {
+        let path = &self.path;
+        let file = self.file.as_mut().ok_or_else(|| Error::Io {
+            path: path.clone(),
+            source: std::io::Error::other("trace already finished"),
+        })?;
+        writeln!(file.writer(), "{line}").map_err(|e| Error::io(path, e))
+    }
+}
+
+/// A number as CSV text: shortest round-trip form, empty for NaN.
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else {
+        v.to_string()
+    }
+}
+
+impl Observer for TraceWriter<'_> {
+    fn on_start(&mut self, _plan: &Plan, state: &State<'_>) -> Result<()> {
+        let header = self.header();
+        self.write_line(&header)?;
+        self.row(state)
+    }
+
+    fn on_step(&mut self, state: &State<'_>) -> Result<Control> {
+        if state.update % self.every == 0 {
+            self.row(state)?;
+        }
+        Ok(Control::Continue)
+    }
+
+    fn on_finish(&mut self, state: &State<'_>) -> Result<()> {
+        if self.last_row != Some(state.update) {
+            self.row(state)?;
+        }
+        match self.file.take() {
+            Some(file) => file.commit(),
+            None => Ok(()),
+        }
+    }
+}
