@@ -1,0 +1,76 @@
+//! The determinism contract: threaded sums equal serial sums bit for bit, for every thread
+//! count, and so does a whole training run.
+
+mod common;
+
+use common::{assert_bits, dense_data, random_theta, sparse_data};
+use descent::engine::{batch_sums, block_rows, evaluate, Engine, Serial, Threads};
+use descent::objective::ModelKind;
+use descent::prelude::*;
+
+const THREADS: [usize; 4] = [1, 2, 3, 7];
+
+#[test]
+fn threaded_batch_gradients_equal_serial_bit_for_bit() {
+    let m = 9 * block_rows(11) + 123; // ten blocks, the last one partial
+    let data = dense_data(m, 10, 21, |x| f64::from(x[0] - 2.0 * x[3]) + 0.5);
+    let objective = ModelKind::LeastSquares.build(10, 1, true, 0.1);
+    let theta = random_theta(11, 1.0, 3);
+    let batch: Vec<usize> = (0..m).collect();
+    let mut serial = vec![0.0; 12];
+    batch_sums(&Serial, objective.as_ref(), &data, &theta, &batch, &mut serial);
+    for threads in THREADS {
+        let engine = Threads::new(threads).unwrap();
+        let mut parallel = vec![1.0; 12]; // dirty on purpose: the engine must zero it
+        batch_sums(&engine, objective.as_ref(), &data, &theta, &batch, &mut parallel);
+        assert_bits(&format!("{threads} threads"), &parallel, &serial);
+    }
+}
+
+#[test]
+fn threaded_sparse_softmax_gradients_and_evaluation_equal_serial() {
+    let d = 30;
+    let m = 5 * block_rows(4 * d + 4 + 1) + 7;
+    let data = sparse_data(m, d, 0.2, 22, |idx, _| (idx.len() % 4) as f64);
+    let objective = ModelKind::Softmax.build(d, 4, true, 0.01);
+    let theta = random_theta(objective.dim(), 0.5, 4);
+    let batch: Vec<usize> = (0..m).rev().step_by(2).collect();
+    let mut serial = vec![0.0; objective.dim() + 1];
+    batch_sums(&Serial, objective.as_ref(), &data, &theta, &batch, &mut serial);
+    let reference = evaluate(&Serial, objective.as_ref(), &data, &theta);
+    for threads in THREADS {
+        let engine = Threads::new(threads).unwrap();
+        let mut parallel = vec![0.0; objective.dim() + 1];
+        batch_sums(&engine, objective.as_ref(), &data, &theta, &batch, &mut parallel);
+        assert_bits(&format!("{threads} threads"), &parallel, &serial);
+        let e = evaluate(&engine, objective.as_ref(), &data, &theta);
+        assert_eq!(e.loss.to_bits(), reference.loss.to_bits(), "{threads} threads");
+        assert_eq!(e.accuracy, reference.accuracy);
+    }
+}
+
+#[test]
+fn threaded_training_runs_equal_serial_bit_for_bit() {
+    let m = 3 * block_rows(9) + 11;
+    let data = dense_data(m, 8, 23, |x| if x[1] + x[2] > 0.1 { 1.0 } else { -1.0 });
+    let objective = ModelKind::Logistic.build(8, 2, true, 0.01);
+    let run = |engine: &dyn Engine, regime: Regime| {
+        Trainer::new(objective.as_ref(), &data)
+            .engine(engine)
+            .regime(regime)
+            .schedule(Schedule::Constant { eta0: 0.5 })
+            .optimizer(Chain::new().then(Momentum::new(0.5, true)))
+            .epochs(3)
+            .seed(9)
+            .run(&mut [])
+            .unwrap()
+            .theta
+    };
+    for regime in [Regime::Batch, Regime::MiniBatch(5000)] {
+        let serial = run(&Serial, regime);
+        for threads in THREADS {
+            let parallel = run(&Threads::new(threads).unwrap(), regime);
+            assert_bits(&format!("{regime} on {threads} threads"), &parallel, &serial);
+        }
+    }
+}
