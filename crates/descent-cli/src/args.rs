@@ -19,6 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a model on a data file.
+    #[command(allow_negative_numbers = true)]
     Train(TrainArgs),
     /// Predict with a saved model, or score it on labelled data (--json).
     Predict(PredictArgs),
@@ -31,7 +32,7 @@ pub struct DataArgs {
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// File format [default: from the extension: .csv is CSV, anything else LibSVM].
-    #[arg(long, value_name = "csv|libsvm")]
+    #[arg(long, value_name = "csv|libsvm", value_parser = checked::<Format>)]
     pub format: Option<Format>,
     /// CSV: the name of the target column.
     #[arg(long, value_name = "NAME", default_value = "label")]
@@ -50,14 +51,14 @@ pub struct TrainArgs {
     #[arg(long, value_name = "PATH")]
     pub test: Option<PathBuf>,
     /// Model: least-squares, logistic, hinge or softmax.
-    #[arg(long, value_name = "MODEL")]
+    #[arg(long, value_name = "MODEL", value_parser = checked::<ModelKind>)]
     pub model: ModelKind,
     /// Batch regime: batch (all M samples per update), sgd (one) or minibatch:B.
-    #[arg(long, value_name = "METHOD", default_value = "sgd")]
+    #[arg(long, value_name = "METHOD", default_value = "sgd", value_parser = checked::<Regime>)]
     pub method: Regime,
     /// Order of samples: shuffle (new permutation each epoch), cyclic (file order) or
     /// replacement (i.i.d. draws). Ignored by --method batch.
-    #[arg(long, value_name = "RULE", default_value = "shuffle")]
+    #[arg(long, value_name = "RULE", default_value = "shuffle", value_parser = checked::<Sampling>)]
     pub sampling: Sampling,
     /// Base learning rate η₀ (ignored by --schedule optimal).
     #[arg(long, value_name = "F", default_value_t = 0.01)]
@@ -122,4 +123,13 @@ pub struct PredictArgs {
     /// Print metrics (loss, accuracy or MSE and R²) as JSON instead of predictions.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Parses a flag with the library's `FromStr`, keeping only the allowed values as clap's
+/// message (clap already names the flag and the value).
+fn checked<T: std::str::FromStr<Err = descent::Error>>(text: &str) -> Result<T, String> {
+    text.parse().map_err(|e| match e {
+        descent::Error::Config { allowed, .. } => allowed,
+        other => other.to_string(),
+    })
 }

@@ -115,10 +115,10 @@ impl<'a> TraceWriter<'a> {
 
     fn write_line(&mut self, line: &str) -> Result<()> {
         let path = &self.path;
-        let file = self.file.as_mut().ok_or_else(|| Error::Io {
-            path: path.clone(),
-            source: std::io::Error::other("trace already finished"),
-        })?;
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| Error::io(path, std::io::Error::other("trace already finished")))?;
         writeln!(file.writer(), "{line}").map_err(|e| Error::io(path, e))
     }
 }

@@ -18,11 +18,25 @@ fn threaded_batch_gradients_equal_serial_bit_for_bit() {
     let theta = random_theta(11, 1.0, 3);
     let batch: Vec<usize> = (0..m).collect();
     let mut serial = vec![0.0; 12];
-    batch_sums(&Serial, objective.as_ref(), &data, &theta, &batch, &mut serial);
+    batch_sums(
+        &Serial,
+        objective.as_ref(),
+        &data,
+        &theta,
+        &batch,
+        &mut serial,
+    );
     for threads in THREADS {
         let engine = Threads::new(threads).unwrap();
         let mut parallel = vec![1.0; 12]; // dirty on purpose: the engine must zero it
-        batch_sums(&engine, objective.as_ref(), &data, &theta, &batch, &mut parallel);
+        batch_sums(
+            &engine,
+            objective.as_ref(),
+            &data,
+            &theta,
+            &batch,
+            &mut parallel,
+        );
         assert_bits(&format!("{threads} threads"), &parallel, &serial);
     }
 }
@@ -36,15 +50,33 @@ fn threaded_sparse_softmax_gradients_and_evaluation_equal_serial() {
     let theta = random_theta(objective.dim(), 0.5, 4);
     let batch: Vec<usize> = (0..m).rev().step_by(2).collect();
     let mut serial = vec![0.0; objective.dim() + 1];
-    batch_sums(&Serial, objective.as_ref(), &data, &theta, &batch, &mut serial);
+    batch_sums(
+        &Serial,
+        objective.as_ref(),
+        &data,
+        &theta,
+        &batch,
+        &mut serial,
+    );
     let reference = evaluate(&Serial, objective.as_ref(), &data, &theta);
     for threads in THREADS {
         let engine = Threads::new(threads).unwrap();
         let mut parallel = vec![0.0; objective.dim() + 1];
-        batch_sums(&engine, objective.as_ref(), &data, &theta, &batch, &mut parallel);
+        batch_sums(
+            &engine,
+            objective.as_ref(),
+            &data,
+            &theta,
+            &batch,
+            &mut parallel,
+        );
         assert_bits(&format!("{threads} threads"), &parallel, &serial);
         let e = evaluate(&engine, objective.as_ref(), &data, &theta);
-        assert_eq!(e.loss.to_bits(), reference.loss.to_bits(), "{threads} threads");
+        assert_eq!(
+            e.loss.to_bits(),
+            reference.loss.to_bits(),
+            "{threads} threads"
+        );
         assert_eq!(e.accuracy, reference.accuracy);
     }
 }
@@ -70,7 +102,11 @@ fn threaded_training_runs_equal_serial_bit_for_bit() {
         let serial = run(&Serial, regime);
         for threads in THREADS {
             let parallel = run(&Threads::new(threads).unwrap(), regime);
-            assert_bits(&format!("{regime} on {threads} threads"), &parallel, &serial);
+            assert_bits(
+                &format!("{regime} on {threads} threads"),
+                &parallel,
+                &serial,
+            );
         }
     }
 }

@@ -75,9 +75,16 @@ fn logistic_loss_is_stable_for_huge_margins() {
     let objective = ModelKind::Logistic.build(1, 2, false, 0.0);
     let x = descent::data::Row::Dense(&[1.0]);
     let far = objective.loss(&[800.0], x, -1.0);
-    assert!((far - 800.0).abs() < 1e-9, "loss at margin 800, y = −1: {far}");
+    assert!(
+        (far - 800.0).abs() < 1e-9,
+        "loss at margin 800, y = −1: {far}"
+    );
     assert!(objective.loss(&[800.0], x, 1.0) >= 0.0);
     let mut g = [0.0];
     objective.add_gradient(&[-800.0], x, 1.0, 1.0, &mut g);
-    assert!((g[0] + 1.0).abs() < 1e-12, "gradient at margin −800, y = 1: {}", g[0]);
+    assert!(
+        (g[0] + 1.0).abs() < 1e-12,
+        "gradient at margin −800, y = 1: {}",
+        g[0]
+    );
 }

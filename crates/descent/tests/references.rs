@@ -13,16 +13,23 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
 }
 
 fn reference(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/reference/{name}.json"));
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/reference/{name}.json"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 #[test]
@@ -35,14 +42,21 @@ fn cyclic_sgd_matches_sklearn_sgd_regressor() {
         let outcome = Trainer::new(objective.as_ref(), &data)
             .regime(Regime::Sgd)
             .sampling(Sampling::Cyclic)
-            .schedule(Schedule::Constant { eta0: r["lr"].as_f64().unwrap() })
+            .schedule(Schedule::Constant {
+                eta0: r["lr"].as_f64().unwrap(),
+            })
             .epochs(epochs)
             .run(&mut [])
             .unwrap();
         let mut expected = numbers(&run["coef"]);
         expected.push(run["intercept"].as_f64().unwrap());
         // Same arithmetic up to rounding order (scikit-learn scales w, then adds dloss·x).
-        assert_close(&format!("{epochs} epochs"), &outcome.theta, &expected, 1e-10);
+        assert_close(
+            &format!("{epochs} epochs"),
+            &outcome.theta,
+            &expected,
+            1e-10,
+        );
     }
 }
 
@@ -52,14 +66,20 @@ fn batch_gd_on_least_squares_reaches_the_normal_equation_solution() {
     let truth = [1.5, -2.0, 0.5, 0.0, 3.0];
     let mut noise = common::rng(41);
     let data = dense_data(m, d, 42, |x| {
-        x.iter().zip(truth).map(|(&v, w)| f64::from(v) * w).sum::<f64>() + 0.7
+        x.iter()
+            .zip(truth)
+            .map(|(&v, w)| f64::from(v) * w)
+            .sum::<f64>()
+            + 0.7
             + 0.1 * common::uniform(&mut noise)
     });
     // (AᵀA/M + λ·diag(1…1, 0)) θ = Aᵀy/M with A = [X 1]: intercept not regularized.
     let n = d + 1;
     let (mut a, mut b) = (vec![0.0; n * n], vec![0.0; n]);
     for i in 0..m {
-        let Row::Dense(x) = data.row(i) else { unreachable!() };
+        let Row::Dense(x) = data.row(i) else {
+            unreachable!()
+        };
         let row: Vec<f64> = x.iter().map(|&v| f64::from(v)).chain([1.0]).collect();
         for j in 0..n {
             b[j] += row[j] * data.target(i) / m as f64;
@@ -88,7 +108,10 @@ fn momentum_run(nesterov: bool) -> Vec<f64> {
     let mut path = Vec::new();
     struct Record<'a>(&'a mut Vec<f64>);
     impl descent::observe::Observer for Record<'_> {
-        fn on_step(&mut self, s: &descent::observe::State<'_>) -> Result<descent::observe::Control> {
+        fn on_step(
+            &mut self,
+            s: &descent::observe::State<'_>,
+        ) -> Result<descent::observe::Control> {
             self.0.push(s.iterate[0]);
             Ok(descent::observe::Control::Continue)
         }
@@ -107,7 +130,12 @@ fn momentum_run(nesterov: bool) -> Vec<f64> {
 fn momentum_follows_the_pytorch_sequence_computed_by_hand() {
     // u = θ − 1 starts at −1. buf₁ = g₁ = −1 → u = −0.9; buf₂ = 0.9·(−1) − 0.9 = −1.8 →
     // u = −0.72; buf₃ = 0.9·(−1.8) − 0.72 = −2.34 → u = −0.486.
-    assert_close("heavy ball", &momentum_run(false), &[0.1, 0.28, 0.514], 1e-12);
+    assert_close(
+        "heavy ball",
+        &momentum_run(false),
+        &[0.1, 0.28, 0.514],
+        1e-12,
+    );
 }
 
 #[test]
@@ -116,7 +144,12 @@ fn nesterov_follows_the_pytorch_sequence_computed_by_hand() {
     // Step 2: g = −0.81, buf = −0.9 − 0.81 = −1.71, update = −0.81 − 1.539 = −2.349 →
     // u = −0.5751. Step 3: g = −0.5751, buf = −1.539 − 0.5751 = −2.1141,
     // update = −0.5751 − 1.90269 = −2.47779 → u = −0.327321.
-    assert_close("nesterov", &momentum_run(true), &[0.19, 0.4249, 0.672679], 1e-12);
+    assert_close(
+        "nesterov",
+        &momentum_run(true),
+        &[0.19, 0.4249, 0.672679],
+        1e-12,
+    );
 }
 
 #[test]

@@ -29,13 +29,22 @@ fn minibatch_of_all_samples_equals_batch_exactly() {
         for kind in [ModelKind::LeastSquares, ModelKind::Hinge] {
             let mut data = data.clone();
             if kind == ModelKind::Hinge {
-                data.map_targets(|y| Ok(if y > 0.0 { 1.0 } else { -1.0 })).unwrap();
+                data.map_targets(|y| Ok(if y > 0.0 { 1.0 } else { -1.0 }))
+                    .unwrap();
             }
             let batch = run(&data, kind, Regime::Batch, sampling, 5);
             let mini = run(&data, kind, Regime::MiniBatch(301), sampling, 5);
             let bigger = run(&data, kind, Regime::MiniBatch(10_000), sampling, 6);
-            assert_bits(&format!("{kind:?} minibatch:M vs batch"), &mini.theta, &batch.theta);
-            assert_bits(&format!("{kind:?} minibatch:10000 vs batch"), &bigger.theta, &batch.theta);
+            assert_bits(
+                &format!("{kind:?} minibatch:M vs batch"),
+                &mini.theta,
+                &batch.theta,
+            );
+            assert_bits(
+                &format!("{kind:?} minibatch:10000 vs batch"),
+                &bigger.theta,
+                &batch.theta,
+            );
             assert_eq!(batch.updates, 4);
             assert_eq!(batch.sample_gradients, 4 * 301);
         }
@@ -51,12 +60,27 @@ fn same_seed_same_bits_and_another_seed_another_path() {
             let b = run(&data, ModelKind::LeastSquares, regime, sampling, 1);
             let c = run(&data, ModelKind::LeastSquares, regime, sampling, 2);
             assert_bits(&format!("{regime} {sampling} twice"), &a.theta, &b.theta);
-            assert_ne!(a.theta, c.theta, "{regime} {sampling}: seeds 1 and 2 gave one path");
+            assert_ne!(
+                a.theta, c.theta,
+                "{regime} {sampling}: seeds 1 and 2 gave one path"
+            );
         }
     }
     // Cyclic order draws nothing: the seed does not matter.
-    let a = run(&data, ModelKind::LeastSquares, Regime::Sgd, Sampling::Cyclic, 1);
-    let b = run(&data, ModelKind::LeastSquares, Regime::Sgd, Sampling::Cyclic, 2);
+    let a = run(
+        &data,
+        ModelKind::LeastSquares,
+        Regime::Sgd,
+        Sampling::Cyclic,
+        1,
+    );
+    let b = run(
+        &data,
+        ModelKind::LeastSquares,
+        Regime::Sgd,
+        Sampling::Cyclic,
+        2,
+    );
     assert_bits("cyclic with two seeds", &a.theta, &b.theta);
 }
 
@@ -89,7 +113,10 @@ fn samplers_visit_what_they_promise() {
     let second: Vec<Vec<usize>> = shuffle.epoch(&mut rng).map(<[usize]>::to_vec).collect();
     for epoch in [&first, &second] {
         assert_eq!(epoch.len(), 7);
-        assert!(epoch.iter().all(|b| b.windows(2).all(|w| w[0] < w[1])), "batches sorted");
+        assert!(
+            epoch.iter().all(|b| b.windows(2).all(|w| w[0] < w[1])),
+            "batches sorted"
+        );
         let mut all: Vec<usize> = epoch.iter().flatten().copied().collect();
         all.sort_unstable();
         assert_eq!(all, (0..m).collect::<Vec<_>>(), "a permutation");
@@ -98,16 +125,28 @@ fn samplers_visit_what_they_promise() {
 
     let mut replacement = Sampler::new(Regime::Sgd, Sampling::Replacement, m);
     let draws: Vec<usize> = (0..40)
-        .flat_map(|_| replacement.epoch(&mut rng).flatten().copied().collect::<Vec<_>>())
+        .flat_map(|_| {
+            replacement
+                .epoch(&mut rng)
+                .flatten()
+                .copied()
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(draws.len(), 40 * m);
     let mut counts = vec![0usize; m];
     draws.iter().for_each(|&i| counts[i] += 1);
-    assert!(counts.iter().all(|&c| c > 0), "every sample drawn at some point");
+    assert!(
+        counts.iter().all(|&c| c > 0),
+        "every sample drawn at some point"
+    );
     let repeats = (0..40).any(|e| {
         let mut epoch = draws[e * m..(e + 1) * m].to_vec();
         epoch.sort_unstable();
         epoch.windows(2).any(|w| w[0] == w[1])
     });
-    assert!(repeats, "draws with replacement repeat samples within an epoch");
+    assert!(
+        repeats,
+        "draws with replacement repeat samples within an epoch"
+    );
 }

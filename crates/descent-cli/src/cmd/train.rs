@@ -112,7 +112,7 @@ pub fn run(config: TrainConfig) -> Result<()> {
     let mut report = Map::new();
     report.insert("model".into(), json!(config.model.name()));
     report.insert("method".into(), json!(config.regime.to_string()));
-    report.insert("sampling".into(), json!(config.sampling.to_string()));
+    report.insert("sampling".into(), json!(sampling_label(&config)));
     report.insert("optimizer".into(), json!(config.chain().name()));
     report.insert("engine".into(), json!(engine.name()));
     report.insert("samples".into(), json!(train.len()));
@@ -183,7 +183,7 @@ fn print_summary(
         "{} by {} ({}), {} epochs: {} updates, {} sample gradients in {:.3} s (loaded in {:.3} s)",
         config.model.name(),
         config.regime,
-        config.sampling,
+        sampling_label(config).unwrap_or("every sample"),
         outcome.epochs,
         outcome.updates,
         outcome.sample_gradients,
@@ -200,5 +200,17 @@ fn print_summary(
     }
     if let Some(path) = &config.save {
         println!("model saved to {}", path.display());
+    }
+}
+
+/// The sampling rule in effect (`None` for full batch, which uses every sample).
+fn sampling_label(config: &TrainConfig) -> Option<&'static str> {
+    match config.regime {
+        descent::regime::Regime::Batch => None,
+        _ => Some(match config.sampling {
+            descent::regime::Sampling::Shuffle => "shuffle",
+            descent::regime::Sampling::Cyclic => "cyclic",
+            descent::regime::Sampling::Replacement => "replacement",
+        }),
     }
 }

@@ -131,5 +131,8 @@ pub fn assert_close(what: &str, a: &[f64], b: &[f64], tol: f64) {
 /// Asserts two vectors are bit-identical, printing both on failure.
 pub fn assert_bits(what: &str, a: &[f64], b: &[f64]) {
     let same = a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
-    assert!(same, "{what}: not bit-identical\n  left:  {a:?}\n  right: {b:?}");
+    assert!(
+        same,
+        "{what}: not bit-identical\n  left:  {a:?}\n  right: {b:?}"
+    );
 }

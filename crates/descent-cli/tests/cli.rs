@@ -1,0 +1,454 @@
+//! The `descent` binary end to end: train, save, predict, trace, and errors on bad input.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo(path: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn descent(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_descent"))
+        .args(args)
+        .output()
+        .expect("the descent binary runs")
+}
+
+/// Runs descent, asserts success, returns stdout.
+fn ok(args: &[&str]) -> String {
+    let out = descent(args);
+    assert!(
+        out.status.success(),
+        "descent {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs descent, asserts a clean failure (exit 2, no panic), returns stderr.
+fn fails(args: &[&str]) -> String {
+    let out = descent(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "descent {args:?}: {stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "descent {args:?} panicked: {stderr}"
+    );
+    stderr
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn path(dir: &Path, name: &str) -> String {
+    dir.join(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn train_json_reports_losses_counts_and_times() {
+    let data = repo("data/breast_cancer.csv");
+    let out = ok(&[
+        "train",
+        "--data",
+        &data,
+        "--test",
+        &data,
+        "--model",
+        "logistic",
+        "--standardize",
+        "--method",
+        "minibatch:32",
+        "--lr",
+        "0.1",
+        "--l2",
+        "0.001",
+        "--epochs",
+        "3",
+        "--json",
+    ]);
+    let r = json(&out);
+    for key in [
+        "train_loss",
+        "train_accuracy",
+        "test_loss",
+        "test_accuracy",
+        "epochs",
+        "updates",
+        "sample_gradients",
+        "load_seconds",
+        "train_seconds",
+    ] {
+        assert!(r[key].is_number(), "missing {key} in {r}");
+    }
+    assert_eq!(r["updates"], 3 * 18); // ⌈569/32⌉ = 18 per epoch
+    assert_eq!(r["sample_gradients"], 3 * 569);
+    assert!(r["train_accuracy"].as_f64().unwrap() > 0.9, "{r}");
+    assert_eq!(
+        r["train_loss"], r["test_loss"],
+        "same file as train and test"
+    );
+}
+
+#[test]
+fn same_seed_gives_byte_identical_models_for_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = repo("data/wine.csv");
+    let train = |name: &str, seed: &str, threads: &str| {
+        let out = path(dir.path(), name);
+        ok(&[
+            "train",
+            "--data",
+            &data,
+            "--model",
+            "softmax",
+            "--standardize",
+            "--method",
+            "minibatch:16",
+            "--momentum",
+            "0.9",
+            "--lr",
+            "0.05",
+            "--epochs",
+            "5",
+            "--seed",
+            seed,
+            "--threads",
+            threads,
+            "--save",
+            &out,
+            "--quiet",
+        ]);
+        std::fs::read(out).unwrap()
+    };
+    let a = train("a.json", "7", "1");
+    let b = train("b.json", "7", "2");
+    let c = train("c.json", "8", "2");
+    assert_eq!(a, b, "same seed, 1 vs 2 threads");
+    assert_ne!(a, c, "another seed should give another model");
+    let model = json(std::str::from_utf8(&a).unwrap());
+    assert_eq!(model["model"], "softmax");
+    assert_eq!(model["weights"].as_array().unwrap().len(), 3);
+    assert_eq!(model["intercept"].as_array().unwrap().len(), 3);
+    assert_eq!(model["classes"], serde_json::json!([0.0, 1.0, 2.0]));
+    assert_eq!(model["training"]["method"], "minibatch:16");
+    assert_eq!(model["training"]["seed"], 7);
+}
+
+#[test]
+fn predict_scores_a_saved_model_as_training_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = path(dir.path(), "m.json");
+    let data = repo("data/iris.csv");
+    let trained = json(&ok(&[
+        "train", "--data", &data, "--test", &data, "--model", "softmax", "--lr", "0.05",
+        "--epochs", "20", "--save", &model, "--json",
+    ]));
+    let scored = json(&ok(&[
+        "predict", "--model", &model, "--data", &data, "--json",
+    ]));
+    assert_eq!(scored["accuracy"], trained["test_accuracy"]);
+    assert_eq!(
+        scored["loss"], trained["test_loss"],
+        "no L2: the same objective"
+    );
+    assert_eq!(scored["samples"], 150);
+
+    let lines = ok(&["predict", "--model", &model, "--data", &data]);
+    let predictions: Vec<&str> = lines.lines().collect();
+    assert_eq!(predictions.len(), 150);
+    assert!(
+        predictions.iter().all(|p| ["0", "1", "2"].contains(p)),
+        "{predictions:?}"
+    );
+    let labels: Vec<String> = std::fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let hits = predictions
+        .iter()
+        .zip(&labels)
+        .filter(|(p, l)| *p == l)
+        .count();
+    let accuracy = hits as f64 / 150.0;
+    assert!((accuracy - scored["accuracy"].as_f64().unwrap()).abs() < 1e-12);
+}
+
+#[test]
+fn predict_applies_the_saved_scaler_and_reports_regression_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = path(dir.path(), "m.json");
+    let data = repo("data/diabetes.csv");
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--model",
+        "least-squares",
+        "--standardize",
+        "--method",
+        "batch",
+        "--lr",
+        "0.3",
+        "--epochs",
+        "2000",
+        "--save",
+        &model,
+        "--quiet",
+    ]);
+    let scored = json(&ok(&[
+        "predict", "--model", &model, "--data", &data, "--json",
+    ]));
+    let r2 = scored["r2"].as_f64().unwrap();
+    // Ordinary least squares on diabetes has R² = 0.518 on the training data.
+    assert!(r2 > 0.5 && r2 < 0.52, "R² {r2}");
+}
+
+#[test]
+fn trace_records_the_trajectory() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = path(dir.path(), "t.csv");
+    let data = repo("data/iris.csv");
+    let r = json(&ok(&[
+        "train",
+        "--data",
+        &data,
+        "--test",
+        &data,
+        "--model",
+        "least-squares",
+        "--method",
+        "minibatch:10",
+        "--lr",
+        "0.01",
+        "--epochs",
+        "2",
+        "--trace",
+        &trace,
+        "--trace-every",
+        "4",
+        "--json",
+    ]));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let expected = [
+        "update",
+        "epoch",
+        "sample_gradients",
+        "seconds",
+        "lr",
+        "batch_loss",
+        "train_loss",
+        "test_loss",
+        "theta_0",
+        "theta_1",
+        "theta_2",
+        "theta_3",
+        "theta_4",
+    ];
+    assert_eq!(header, expected);
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let updates: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(updates, ["0", "4", "8", "12", "16", "20", "24", "28", "30"]);
+    assert_eq!(rows[0][4], "", "no rate before the first update");
+    let last = rows.last().unwrap();
+    assert_eq!(last[1], "2");
+    assert_eq!(last[2], "300");
+    assert_eq!(
+        last[6].parse::<f64>().unwrap(),
+        r["train_loss"].as_f64().unwrap()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "only the trace, no temporary files");
+}
+
+#[test]
+fn large_models_trace_losses_without_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = path(dir.path(), "t.csv");
+    ok(&[
+        "train",
+        "--data",
+        &repo("data/digits.csv"),
+        "--model",
+        "softmax",
+        "--epochs",
+        "1",
+        "--lr",
+        "0.001",
+        "--trace",
+        &trace,
+        "--quiet",
+    ]);
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.ends_with("train_loss,train_accuracy"), "{header}");
+    // Header, the start, every 179th of 1797 updates (10 rows), and the final update.
+    assert_eq!(text.lines().count(), 1 + 1 + 10 + 1);
+}
+
+#[test]
+fn libsvm_and_csv_copies_of_the_data_give_the_same_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = repo("data/breast_cancer.csv");
+    let svm = path(dir.path(), "bc.svm");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let converted: String = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let pairs: Vec<String> = cells[1..]
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.parse::<f64>().unwrap() != 0.0)
+                .map(|(j, v)| format!("{}:{v}", j + 1))
+                .collect();
+            format!("{} {}\n", cells[0], pairs.join(" "))
+        })
+        .collect();
+    std::fs::write(&svm, converted).unwrap();
+    let train = |data: &str, out: &str| {
+        let out = path(dir.path(), out);
+        ok(&[
+            "train",
+            "--data",
+            data,
+            "--model",
+            "hinge",
+            "--lr",
+            "1e-5",
+            "--l2",
+            "0.01",
+            "--epochs",
+            "2",
+            "--features",
+            "30",
+            "--save",
+            &out,
+            "--quiet",
+        ]);
+        json(&std::fs::read_to_string(out).unwrap())
+    };
+    let (a, b) = (train(&csv, "a.json"), train(&svm, "b.json"));
+    assert_eq!(a["weights"], b["weights"]);
+    assert_eq!(a["intercept"], b["intercept"]);
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = path(dir.path(), "bad.csv");
+    std::fs::write(&bad, "label,x\n1,2\n0,oops\n").unwrap();
+    let err = fails(&["train", "--data", &bad, "--model", "logistic"]);
+    assert!(
+        err.contains("bad.csv:3: column 'x': 'oops' is not a number"),
+        "{err}"
+    );
+
+    let err = fails(&[
+        "train",
+        "--data",
+        &repo("data/iris.csv"),
+        "--model",
+        "logistic",
+    ]);
+    assert!(
+        err.contains("iris.csv:102: label 2 is a third class"),
+        "{err}"
+    );
+
+    let err = fails(&[
+        "train",
+        "--data",
+        &repo("data/iris.csv"),
+        "--model",
+        "softmax",
+        "--label",
+        "y",
+    ]);
+    assert!(err.contains("no label column 'y'"), "{err}");
+
+    let err = fails(&[
+        "train",
+        "--data",
+        &repo("data/iris.csv"),
+        "--model",
+        "softmax",
+        "--lr",
+        "-1",
+    ]);
+    assert!(err.contains("--lr") && err.contains("> 0"), "{err}");
+
+    let err = fails(&["train", "--data", &repo("data/iris.csv"), "--model", "svm"]);
+    assert!(
+        err.contains("least-squares, logistic, hinge, softmax"),
+        "{err}"
+    );
+
+    let err = fails(&[
+        "train",
+        "--data",
+        &path(dir.path(), "none.csv"),
+        "--model",
+        "softmax",
+    ]);
+    assert!(err.contains("none.csv: No such file"), "{err}");
+
+    let test = path(dir.path(), "narrow.csv");
+    std::fs::write(&test, "label,a\n1,2\n").unwrap();
+    let err = fails(&[
+        "train",
+        "--data",
+        &repo("data/iris.csv"),
+        "--test",
+        &test,
+        "--model",
+        "softmax",
+    ]);
+    assert!(
+        err.contains("number of features") && err.contains("expected 4, found 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn divergence_stops_with_a_hint_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = path(dir.path(), "m.json");
+    let trace = path(dir.path(), "t.csv");
+    let err = fails(&[
+        "train",
+        "--data",
+        &repo("data/diabetes.csv"),
+        "--model",
+        "least-squares",
+        "--method",
+        "batch",
+        "--lr",
+        "10",
+        "--epochs",
+        "1000",
+        "--save",
+        &model,
+        "--trace",
+        &trace,
+    ]);
+    assert!(
+        err.contains("diverged") && err.contains("try --lr 1"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial files"
+    );
+}
