@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, SGDRegressor
+from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
 
 OUT = "crates/descent/tests/reference"
 
@@ -74,18 +74,62 @@ def sgd_regressor_cyclic():
     )
 
 
+def standardized_breast_cancer():
+    """breast_cancer standardized as descent's --standardize does it, rounded to f32."""
+    x, y = load("breast_cancer")
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    std[std == 0] = 1.0
+    return ((x - mean) / std).astype(np.float32).astype(np.float64), y
+
+
+def sgd_classifier_schedules():
+    """Cyclic SGD classifiers with the optimal and invscaling schedules and averaging."""
+    x, y = standardized_breast_cancer()
+    setups = [
+        ("log_loss_optimal", dict(loss="log_loss", learning_rate="optimal", alpha=1e-3)),
+        (
+            "hinge_invscaling_average",
+            dict(loss="hinge", learning_rate="invscaling", eta0=0.1, power_t=0.5, alpha=1e-3, average=True),
+        ),
+        (
+            "log_loss_constant_average_from_1000",
+            dict(loss="log_loss", learning_rate="constant", eta0=0.01, alpha=1e-4, average=1000),
+        ),
+    ]
+    runs = []
+    for name, params in setups:
+        model = SGDClassifier(penalty="l2", shuffle=False, max_iter=3, tol=None, **params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(x, y)
+        runs.append(
+            {
+                "name": name,
+                "params": params,
+                "epochs": 3,
+                "coef": model.coef_[0].tolist(),
+                "intercept": float(model.intercept_[0]),
+            }
+        )
+    dump(
+        "sgd_classifier_breast_cancer",
+        {
+            "data": "data/breast_cancer.csv (standardized: population std, as StandardScaler)",
+            "call": "SGDClassifier(penalty='l2', shuffle=False, max_iter=3, tol=None, **params)",
+            "runs": runs,
+        },
+    )
+
+
 def logistic_optimum():
     """The optimum of L2 logistic regression on standardized breast_cancer.
 
     descent minimizes (1/M) Σ log(1 + exp(−y·m)) + (λ/2)‖w‖²; LogisticRegression minimizes
     C·Σ log-loss + ½‖w‖², the same problem for C = 1/(λM).
     """
-    x, y = load("breast_cancer")
+    xs, y = standardized_breast_cancer()
     lam = 0.01
-    mean = x.mean(axis=0)
-    std = x.std(axis=0)
-    std[std == 0] = 1.0
-    xs = ((x - mean) / std).astype(np.float32).astype(np.float64)
     m = len(y)
     model = LogisticRegression(C=1.0 / (lam * m), tol=1e-12, max_iter=100000, solver="lbfgs")
     model.fit(xs, y)
@@ -108,5 +152,6 @@ def logistic_optimum():
 
 if __name__ == "__main__":
     sgd_regressor_cyclic()
+    sgd_classifier_schedules()
     logistic_optimum()
     print("reference numbers written to", OUT, file=sys.stderr)

@@ -76,8 +76,9 @@ pub struct TrainArgs {
     /// Nesterov momentum (needs --momentum > 0).
     #[arg(long)]
     pub nesterov: bool,
-    /// Polyak–Ruppert averaging of the iterates from update START on (default 0: all).
-    #[arg(long, value_name = "START", num_args = 0..=1, default_missing_value = "0")]
+    /// Polyak–Ruppert averaging of the iterates from update START on (default 1: all), as
+    /// scikit-learn's `average`.
+    #[arg(long, value_name = "START", num_args = 0..=1, default_missing_value = "1")]
     pub average: Option<u64>,
     /// Epochs: passes over the data (each sample's gradient once per epoch).
     #[arg(long, value_name = "N", default_value_t = 10)]

@@ -94,7 +94,7 @@ impl Observer for Iterates {
 fn averaging_returns_the_mean_of_the_iterates_after_start() {
     let data = dense_data(40, 3, 51, |x| f64::from(x[0] - x[1]));
     let objective = ModelKind::LeastSquares.build(3, 1, true, 0.0);
-    for start in [0u64, 25] {
+    for (start, first) in [(0u64, 0usize), (1, 0), (25, 24)] {
         let mut seen = Iterates(Vec::new());
         let outcome = Trainer::new(objective.as_ref(), &data)
             .regime(Regime::Sgd)
@@ -104,7 +104,7 @@ fn averaging_returns_the_mean_of_the_iterates_after_start() {
             .seed(3)
             .run(&mut [&mut seen])
             .unwrap();
-        let tail = &seen.0[start as usize..];
+        let tail = &seen.0[first..];
         let mean: Vec<f64> = (0..4)
             .map(|j| tail.iter().map(|t| t[j]).sum::<f64>() / tail.len() as f64)
             .collect();

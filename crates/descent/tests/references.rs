@@ -60,6 +60,61 @@ fn cyclic_sgd_matches_sklearn_sgd_regressor() {
     }
 }
 
+/// breast_cancer standardized and encoded for a binary model, as the reference script does.
+fn breast_cancer_binary() -> Dataset {
+    let mut data = data::read(&repo("data/breast_cancer.csv"), &ReadOptions::default()).unwrap();
+    Scaler::fit(&data).unwrap().apply(&mut data).unwrap();
+    let encoding = LabelEncoding::fit(ModelKind::Logistic, &data).unwrap();
+    encoding.encode(&mut data).unwrap();
+    data
+}
+
+#[test]
+fn cyclic_sgd_classifiers_match_sklearn_schedules_and_averaging() {
+    let r = reference("sgd_classifier_breast_cancer");
+    let data = breast_cancer_binary();
+    for run in r["runs"].as_array().unwrap() {
+        let p = &run["params"];
+        let alpha = p["alpha"].as_f64().unwrap();
+        let kind = match p["loss"].as_str().unwrap() {
+            "hinge" => ModelKind::Hinge,
+            _ => ModelKind::Logistic,
+        };
+        let eta0 = p["eta0"].as_f64().unwrap_or(0.0);
+        let schedule = match p["learning_rate"].as_str().unwrap() {
+            "optimal" => Schedule::optimal(alpha).unwrap(),
+            "invscaling" => Schedule::InvScaling {
+                eta0,
+                power: p["power_t"].as_f64().unwrap(),
+            },
+            _ => Schedule::Constant { eta0 },
+        };
+        let average = match &p["average"] {
+            Value::Bool(true) => Some(1),
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        };
+        let objective = kind.build(data.dim(), 2, true, alpha);
+        let outcome = Trainer::new(objective.as_ref(), &data)
+            .regime(Regime::Sgd)
+            .sampling(Sampling::Cyclic)
+            .schedule(schedule)
+            .average(average)
+            .epochs(run["epochs"].as_u64().unwrap())
+            .run(&mut [])
+            .unwrap();
+        let mut expected = numbers(&run["coef"]);
+        expected.push(run["intercept"].as_f64().unwrap());
+        // scikit-learn's log loss approximates dloss beyond |margin| > 18 (relative 1e-8).
+        assert_close(
+            run["name"].as_str().unwrap(),
+            &outcome.theta,
+            &expected,
+            1e-7,
+        );
+    }
+}
+
 #[test]
 fn batch_gd_on_least_squares_reaches_the_normal_equation_solution() {
     let (m, d, l2) = (400, 5, 0.02);
@@ -155,10 +210,7 @@ fn nesterov_follows_the_pytorch_sequence_computed_by_hand() {
 #[test]
 fn batch_gd_on_l2_logistic_reaches_sklearn_optimum_on_breast_cancer() {
     let r = reference("logistic_breast_cancer");
-    let mut data = data::read(&repo("data/breast_cancer.csv"), &ReadOptions::default()).unwrap();
-    Scaler::fit(&data).unwrap().apply(&mut data).unwrap();
-    let encoding = LabelEncoding::fit(ModelKind::Logistic, &data).unwrap();
-    encoding.encode(&mut data).unwrap();
+    let data = breast_cancer_binary();
     let l2 = r["l2"].as_f64().unwrap();
     let objective = ModelKind::Logistic.build(data.dim(), 2, true, l2);
     let outcome = Trainer::new(objective.as_ref(), &data)

@@ -1,16 +1,16 @@
 //! Polyak–Ruppert iterate averaging.
 //!
-//! After update number `n` (1-based), with averaging from update `start`:
+//! After update number `n` (1-based), with averaging from update `start` (s = max(start, 1)):
 //!
 //! ```text
-//! θ̄ = θ_n                              for n ≤ start
-//! θ̄ = (1/(n − start)) Σ_{s=start+1..n} θ_s   for n > start
+//! θ̄ = θ_n                                  for n < s
+//! θ̄ = (1/(n − s + 1)) Σ_{k=s..n} θ_k        for n ≥ s
 //! ```
 //!
-//! computed incrementally as θ̄ ← θ̄ + (θ − θ̄)/k. Evaluation and the saved model use θ̄; the
-//! iterates themselves follow plain (or momentum) SGD. `start = 0` averages every iterate, as
-//! scikit-learn's `average=True`; `start = s` begins once s updates are done (scikit-learn's
-//! `average=s` counts samples, which equals updates for `sgd`).
+//! computed incrementally as θ̄ ← θ̄ + (θ − θ̄)/(n − s + 1). Evaluation and the saved model use
+//! θ̄; the iterates themselves follow plain (or momentum) SGD. This is scikit-learn's
+//! `average` for `SGDClassifier`/`SGDRegressor`: `average=True` is `start = 1` (every iterate),
+//! `average=s` includes the iterate after the s-th sample (= update, for `sgd`) and later ones.
 
 /// The running average of the iterates.
 #[derive(Debug, Clone)]
@@ -21,7 +21,8 @@ pub struct Average {
 }
 
 impl Average {
-    /// Averaging from update `start` on, for parameters `initial`.
+    /// Averaging of the iterates from update `start` (1-based; 0 means 1) on, for parameters
+    /// `initial`.
     pub fn new(start: u64, initial: &[f64]) -> Self {
         Average {
             start,
@@ -32,7 +33,7 @@ impl Average {
 
     /// Records the iterate after update number `n` (1-based).
     pub fn update(&mut self, n: u64, theta: &[f64]) {
-        if n <= self.start {
+        if n < self.start.max(1) {
             self.mean.copy_from_slice(theta);
             return;
         }
