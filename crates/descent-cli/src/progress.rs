@@ -42,7 +42,7 @@ impl Observer for Progress {
     fn on_start(&mut self, plan: &Plan, _state: &State<'_>) -> descent::Result<()> {
         self.bar.set_length(plan.total_updates());
         let style = ProgressStyle::with_template(
-            "{spinner} epoch {msg} [{bar:30}] {pos}/{len} updates, {per_sec}, eta {eta}",
+            "{spinner} epoch {msg} [{bar:30}] {percent:>3}% of {human_len} updates, eta {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
