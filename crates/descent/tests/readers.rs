@@ -187,7 +187,7 @@ fn labels_that_do_not_fit_the_model_name_their_line() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with(&format!("{}:4:", data.display_path().display())),
+        err.starts_with(&format!("{}:5:", data.display_path().display())),
         "{err}"
     );
     assert!(

@@ -6,7 +6,12 @@
 //! 1,1.80,75
 //! 0,1.62,51.5
 //! ```
+//!
+//! Files without quote characters (all numeric CSV) are memory-mapped and parsed in parallel
+//! over line-aligned chunks; files with quotes go through the `csv` crate serially. Both give
+//! the same data set for the same text.
 
+use super::chunks::{self, ChunkError};
 use super::{parse_feature, parse_finite, Dataset, Features, Source};
 use crate::{Error, Result};
 use std::path::Path;
@@ -14,111 +19,235 @@ use std::path::Path;
 /// Reads a CSV file. If the label column is missing, that is an error when `require_label`,
 /// otherwise every column is a feature and the data set is unlabelled (prediction input).
 pub fn read(path: &Path, label: &str, require_label: bool) -> Result<Dataset> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mapped = chunks::Mapped::open(path)?;
+    let bytes = mapped.bytes();
+    parse(
+        path,
+        bytes,
+        label,
+        require_label,
+        chunks::default_parts(bytes.len()),
+    )
+}
+
+/// Parses CSV text cut into about `parts` chunks (1: serially); `path` names the source.
+pub fn parse(
+    path: &Path,
+    bytes: &[u8],
+    label: &str,
+    require_label: bool,
+    parts: usize,
+) -> Result<Dataset> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.contains(&b'"') {
+        return parse_quoted(path, bytes, label, require_label);
+    }
+    let header_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |k| k + 1);
+    let header_line = chunks::lines(&bytes[..header_end])
+        .next()
+        .map_or(&b""[..], |l| l.1);
+    let header_text = std::str::from_utf8(header_line).map_err(|_| Error::Parse {
+        path: path.to_path_buf(),
+        line: 1,
+        reason: "the header is not valid UTF-8 text; is this a CSV file?".into(),
+    })?;
+    let header: Vec<String> = header_text
+        .split(',')
+        .map(|h| h.trim().to_string())
+        .collect();
+    let layout = Layout::new(path, header, label, require_label)?;
+    let body = &bytes[header_end..];
+    let ranges = chunks::line_chunks(body, parts);
+    let parsed = chunks::parse_chunks(path, body, 2, &ranges, |chunk| {
+        let mut rows = DenseRows::default();
+        for (line, text) in chunks::lines(chunk) {
+            if text.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let cells = text.split(|&b| b == b',').map(|c| c.trim_ascii());
+            layout
+                .push(&mut rows, cells, line)
+                .map_err(|reason| ChunkError { line, reason })?;
+        }
+        Ok(rows)
+    })?;
+    let mut all = DenseRows::default();
+    for (first_line, part) in parsed {
+        all.values.extend_from_slice(&part.values);
+        all.targets.extend_from_slice(&part.targets);
+        all.lines
+            .extend(part.lines.iter().map(|l| l + first_line - 1));
+    }
+    layout.finish(path, all)
+}
+
+/// CSV with quotes, through the `csv` crate.
+fn parse_quoted(path: &Path, bytes: &[u8], label: &str, require_label: bool) -> Result<Dataset> {
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .trim(::csv::Trim::All)
-        .from_reader(std::io::BufReader::new(file));
-    let parse_error = |line: u64, reason: String| Error::Parse {
-        path: path.to_path_buf(),
-        line,
-        reason,
-    };
-    let header = reader.headers().map_err(|e| csv_error(path, e))?.clone();
-    if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
-        return Err(parse_error(
-            1,
-            "empty file: expected a header row naming the columns".into(),
-        ));
-    }
-    let label_col = header.iter().position(|h| h == label);
-    if label_col.is_none() && require_label {
-        let names: Vec<&str> = header.iter().collect();
-        return Err(parse_error(
-            1,
-            format!(
-                "no label column '{label}' in the header (columns: {}); name the target column with --label",
-                names.join(", ")
-            ),
-        ));
-    }
-    let feature_names: Vec<String> = header
-        .iter()
-        .enumerate()
-        .filter(|(j, _)| Some(*j) != label_col)
-        .map(|(_, h)| h.to_string())
-        .collect();
-    let dim = feature_names.len();
-    let (mut values, mut targets, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+        .from_reader(bytes);
+    let header = reader.headers().map_err(|e| csv_error(path, e))?;
+    let layout = Layout::new(
+        path,
+        header.iter().map(String::from).collect(),
+        label,
+        require_label,
+    )?;
+    let mut rows = DenseRows::default();
     let mut record = ::csv::StringRecord::new();
+    // The csv crate's line numbers skip blank lines; count line breaks up to each record,
+    // whose position may be that of the blank lines skipped before it.
+    let (mut counted_to, mut line) = (0usize, 1u64);
     while reader
         .read_record(&mut record)
         .map_err(|e| csv_error(path, e))?
     {
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == 1 && record[0].is_empty() {
-            continue; // a blank line
+        let mut at = record.position().map_or(counted_to, |p| p.byte() as usize);
+        while matches!(bytes.get(at), Some(b'\n' | b'\r')) {
+            at += 1;
         }
-        if record.len() != header.len() {
-            return Err(parse_error(
+        line += bytes[counted_to..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        counted_to = at;
+        if record.iter().all(str::is_empty) && record.len() == 1 {
+            continue;
+        }
+        let cells = record.iter().map(str::as_bytes);
+        layout
+            .push(&mut rows, cells, line)
+            .map_err(|reason| Error::Parse {
+                path: path.to_path_buf(),
                 line,
-                format!(
-                    "ragged row: {} cells, but the header has {} columns",
-                    record.len(),
-                    header.len()
-                ),
+                reason,
+            })?;
+    }
+    layout.finish(path, rows)
+}
+
+/// Rows read so far.
+#[derive(Default)]
+struct DenseRows {
+    values: Vec<f32>,
+    targets: Vec<f64>,
+    lines: Vec<u64>,
+}
+
+/// The columns: which is the label, what the features are called.
+struct Layout {
+    header: Vec<String>,
+    label: Option<usize>,
+}
+
+impl Layout {
+    fn new(path: &Path, header: Vec<String>, label: &str, require_label: bool) -> Result<Self> {
+        let at_header = |reason: String| Error::Parse {
+            path: path.to_path_buf(),
+            line: 1,
+            reason,
+        };
+        if header.iter().all(String::is_empty) {
+            return Err(at_header(
+                "empty file: expected a header row naming the columns".into(),
             ));
         }
-        for (j, cell) in record.iter().enumerate() {
-            let column = &header[j];
-            let at = |reason: String| parse_error(line, format!("column '{column}': {reason}"));
+        let position = header.iter().position(|h| h == label);
+        if position.is_none() && require_label {
+            return Err(at_header(format!(
+                "no label column '{label}' in the header (columns: {}); name the target column with --label",
+                header.join(", ")
+            )));
+        }
+        Ok(Layout {
+            header,
+            label: position,
+        })
+    }
+
+    /// Parses one row's cells into `rows`.
+    fn push<'c>(
+        &self,
+        rows: &mut DenseRows,
+        cells: impl Iterator<Item = &'c [u8]>,
+        line: u64,
+    ) -> std::result::Result<(), String> {
+        let start = rows.values.len();
+        let mut count = 0;
+        for (j, cell) in cells.enumerate() {
+            count += 1;
+            let Some(column) = self.header.get(j) else {
+                continue; // counted, reported as ragged below
+            };
+            let at = |reason: String| format!("column '{column}': {reason}");
             if cell.is_empty() {
                 return Err(at("empty cell".into()));
             }
-            if Some(j) == label_col {
-                targets.push(parse_finite(cell).map_err(at)?);
+            if Some(j) == self.label {
+                rows.targets.push(parse_finite(cell).map_err(at)?);
             } else {
-                values.push(parse_feature(cell).map_err(at)?);
+                rows.values.push(parse_feature(cell).map_err(at)?);
             }
         }
-        if label_col.is_none() {
-            targets.push(0.0);
+        if count != self.header.len() {
+            rows.values.truncate(start);
+            return Err(format!(
+                "ragged row: {count} cells, but the header has {} columns",
+                self.header.len()
+            ));
         }
-        lines.push(line);
+        if self.label.is_none() {
+            rows.targets.push(0.0);
+        }
+        rows.lines.push(line);
+        Ok(())
     }
-    if targets.is_empty() {
-        return Err(parse_error(
-            1,
-            "no data rows after the header: the file holds no samples".into(),
-        ));
+
+    fn finish(self, path: &Path, rows: DenseRows) -> Result<Dataset> {
+        if rows.targets.is_empty() {
+            return Err(Error::Parse {
+                path: path.to_path_buf(),
+                line: 1,
+                reason: "no data rows after the header: the file holds no samples".into(),
+            });
+        }
+        let feature_names: Vec<String> = self
+            .header
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| Some(*j) != self.label)
+            .map(|(_, h)| h.clone())
+            .collect();
+        let source = Source {
+            path: Some(path.to_path_buf()),
+            lines: rows.lines,
+            feature_names: Some(feature_names.clone()),
+        };
+        let features = Features::Dense {
+            dim: feature_names.len(),
+            values: rows.values,
+        };
+        let data = Dataset::new(features, rows.targets, source)?;
+        Ok(if self.label.is_some() {
+            data
+        } else {
+            data.unlabelled()
+        })
     }
-    let source = Source {
-        path: Some(path.to_path_buf()),
-        lines,
-        feature_names: Some(feature_names),
-    };
-    let data = Dataset::new(Features::Dense { dim, values }, targets, source)?;
-    Ok(if label_col.is_some() {
-        data
-    } else {
-        data.unlabelled()
-    })
 }
 
 fn csv_error(path: &Path, error: ::csv::Error) -> Error {
-    let line = error.position().map_or(0, |p| p.line());
-    match error.into_kind() {
-        ::csv::ErrorKind::Io(e) => Error::io(path, e),
-        ::csv::ErrorKind::Utf8 { err, .. } => Error::Parse {
-            path: path.to_path_buf(),
-            line,
-            reason: format!("not valid UTF-8 text ({err}); is this a CSV file?"),
-        },
-        other => Error::Parse {
-            path: path.to_path_buf(),
-            line,
-            reason: format!("{other:?}"),
-        },
+    let line = error.position().map_or(1, |p| p.line());
+    let reason = match error.into_kind() {
+        ::csv::ErrorKind::Io(e) => return Error::io(path, e),
+        ::csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text; is this a CSV file?".to_string(),
+        other => format!("{other:?}"),
+    };
+    Error::Parse {
+        path: path.to_path_buf(),
+        line,
+        reason,
     }
 }

@@ -12,6 +12,7 @@
 //! assert_eq!(data.row(1).dot(&[1.0, 1.0]), 7.0);
 //! ```
 
+mod chunks;
 pub mod csv;
 mod dataset;
 pub mod libsvm;
@@ -88,29 +89,29 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Dataset> {
 }
 
 /// Parses one numeric cell or token as f64, rejecting NaN and infinities.
-pub(crate) fn parse_finite(text: &str) -> std::result::Result<f64, String> {
-    let value: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number"))?;
+pub(crate) fn parse_finite(text: &[u8]) -> std::result::Result<f64, String> {
+    let value: f64 = fast_float2::parse(text)
+        .map_err(|_| format!("'{}' is not a number", chunks::show(text)))?;
     if value.is_finite() {
         Ok(value)
     } else {
         Err(format!(
-            "'{text}' is not finite: remove or impute NaN/Inf values before training"
+            "'{}' is not finite: remove or impute NaN/Inf values before training",
+            chunks::show(text)
         ))
     }
 }
 
 /// Parses a feature value as f32 (through f64, as NumPy's `astype(float32)` does).
-pub(crate) fn parse_feature(text: &str) -> std::result::Result<f32, String> {
+pub(crate) fn parse_feature(text: &[u8]) -> std::result::Result<f32, String> {
     let value = parse_finite(text)?;
     let single = value as f32;
     if single.is_finite() {
         Ok(single)
     } else {
         Err(format!(
-            "'{text}' is outside the range of f32 feature storage (±3.4e38)"
+            "'{}' is outside the range of f32 feature storage (±3.4e38)",
+            chunks::show(text)
         ))
     }
 }

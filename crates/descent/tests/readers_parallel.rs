@@ -1,0 +1,133 @@
+//! The parallel readers against the serial ones on random files: any chunking gives the same
+//! data set, the CSV fast path equals the `csv` crate path, and no input makes a reader panic.
+
+use descent::data::{csv, libsvm};
+use proptest::prelude::*;
+use std::path::Path;
+
+/// A random sparse data set rendered as LibSVM text with comments, blank lines and CRLFs.
+fn libsvm_text() -> impl Strategy<Value = String> {
+    let value = prop_oneof![-1e6f64..1e6, Just(0.0), -1.0f64..1.0];
+    let row = (
+        -3i32..3,
+        prop::collection::btree_map(1u32..60, value, 0..8),
+        0u8..6,
+    );
+    prop::collection::vec(row, 1..40).prop_map(|rows| {
+        let mut text = String::new();
+        for (label, pairs, decoration) in rows {
+            let pairs: Vec<String> = pairs.iter().map(|(i, v)| format!("{i}:{v}")).collect();
+            let line = format!("{label} {}", pairs.join(" "));
+            match decoration {
+                0 => text.push_str(&format!("{line}\r\n")),
+                1 => text.push_str(&format!("# comment\n{line} # tail\n")),
+                2 => text.push_str(&format!("\n{line}\n")),
+                3 => text.push_str(&format!("{label} qid:3 {}\n", pairs.join("\t"))),
+                _ => text.push_str(&format!("{line}\n")),
+            }
+        }
+        text
+    })
+}
+
+/// A random dense data set as CSV text (header names as given).
+fn csv_rows() -> impl Strategy<Value = (usize, Vec<Vec<f64>>)> {
+    (1usize..6).prop_flat_map(|cols| {
+        let row = prop::collection::vec(-1e3f64..1e3, cols + 1);
+        (Just(cols), prop::collection::vec(row, 1..40))
+    })
+}
+
+fn render_csv(cols: usize, rows: &[Vec<f64>], quote_header: bool, blank_every: usize) -> String {
+    let names: Vec<String> = std::iter::once("label".to_string())
+        .chain((0..cols).map(|j| format!("x{j}")))
+        .map(|n| if quote_header { format!("\"{n}\"") } else { n })
+        .collect();
+    let mut text = names.join(",") + "\n";
+    for (i, row) in rows.iter().enumerate() {
+        if blank_every > 0 && i % blank_every == 0 {
+            text.push('\n');
+        }
+        let cells: Vec<String> = row.iter().map(|v| format!(" {v}")).collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn libsvm_chunking_never_changes_the_result(text in libsvm_text(), parts in 2usize..12) {
+        let path = Path::new("random.svm");
+        let serial = libsvm::parse(path, text.as_bytes(), None, 1);
+        let parallel = libsvm::parse(path, text.as_bytes(), None, parts);
+        match (serial, parallel) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => prop_assert!(false, "serial {:?} vs parallel {:?}", a.is_ok(), b.is_ok()),
+        }
+    }
+
+    #[test]
+    fn csv_chunking_and_the_quoted_path_agree((cols, rows) in csv_rows(), parts in 2usize..12, blank in 0usize..5) {
+        let path = Path::new("random.csv");
+        let plain = render_csv(cols, &rows, false, blank);
+        let quoted = render_csv(cols, &rows, true, blank);
+        let serial = csv::parse(path, plain.as_bytes(), "label", true, 1).unwrap();
+        let parallel = csv::parse(path, plain.as_bytes(), "label", true, parts).unwrap();
+        let via_crate = csv::parse(path, quoted.as_bytes(), "label", true, 1).unwrap();
+        prop_assert_eq!(&serial, &parallel);
+        prop_assert_eq!(&serial, &via_crate);
+        prop_assert_eq!(serial.len(), rows.len());
+    }
+
+    #[test]
+    fn errors_name_the_same_line_whatever_the_chunking(text in libsvm_text(), bad in 0usize..40, parts in 2usize..12) {
+        let mut lines: Vec<&str> = text.lines().collect();
+        let at = bad % lines.len();
+        lines.insert(at, "1 5:1 2:1");
+        let broken = lines.join("\n");
+        let path = Path::new("broken.svm");
+        let serial = libsvm::parse(path, broken.as_bytes(), None, 1).unwrap_err().to_string();
+        let parallel = libsvm::parse(path, broken.as_bytes(), None, parts).unwrap_err().to_string();
+        prop_assert_eq!(&serial, &parallel);
+        prop_assert!(serial.starts_with(&format!("broken.svm:{}:", at + 1)), "{}", serial);
+    }
+}
+
+/// How many random inputs each fuzz test feeds a parser; `DESCENT_FUZZ_CASES` raises it.
+fn fuzz_cases() -> u32 {
+    std::env::var("DESCENT_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
+/// Bytes that look like data files: mostly the characters the formats use.
+fn data_like_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let alphabet = prop_oneof![
+        8 => prop::sample::select(b"0123456789:., \n-+e#\"\tqid".to_vec()),
+        1 => any::<u8>(),
+    ];
+    prop::collection::vec(alphabet, 0..400)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases()))]
+
+    #[test]
+    fn fuzz_libsvm_parser_never_panics(bytes in data_like_bytes(), parts in 1usize..5) {
+        let _ = libsvm::parse(Path::new("fuzz.svm"), &bytes, None, parts);
+        let _ = libsvm::parse(Path::new("fuzz.svm"), &bytes, Some(3), parts);
+    }
+
+    #[test]
+    fn fuzz_csv_parser_never_panics(bytes in data_like_bytes(), parts in 1usize..5) {
+        let mut with_header = b"label,a,b\n".to_vec();
+        with_header.extend_from_slice(&bytes);
+        let _ = csv::parse(Path::new("fuzz.csv"), &with_header, "label", true, parts);
+        let _ = csv::parse(Path::new("fuzz.csv"), &bytes, "label", false, parts);
+    }
+}
