@@ -1,6 +1,7 @@
 //! Raw command-line flags, as clap parses them. Checked in [`crate::config`].
 
 use clap::{Args, Parser, Subcommand};
+use descent::data::synth::Kind;
 use descent::data::Format;
 use descent::objective::ModelKind;
 use descent::regime::{Regime, Sampling};
@@ -23,6 +24,10 @@ pub enum Command {
     Train(TrainArgs),
     /// Predict with a saved model, or score it on labelled data (--json).
     Predict(PredictArgs),
+    /// Generate a synthetic data set with a known ground truth.
+    Gen(GenArgs),
+    /// Describe a data file: size, sparsity, labels, value ranges, load speed.
+    Inspect(InspectArgs),
 }
 
 /// Where data comes from.
@@ -111,6 +116,49 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `descent gen`.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// What to generate: sparse (RCV1-like), dense-classification or dense-regression.
+    #[arg(value_name = "KIND", value_parser = checked::<Kind>)]
+    pub kind: Kind,
+    /// Rows.
+    #[arg(long, value_name = "N")]
+    pub rows: usize,
+    /// Features [default: 47152 for sparse (as RCV1), 20 for dense].
+    #[arg(long, value_name = "D")]
+    pub features: Option<usize>,
+    /// Sparse: mean nonzeros per row.
+    #[arg(long, value_name = "K", default_value_t = 76)]
+    pub nnz: usize,
+    /// Label noise: flip probability (sparse, default 0.05) or residual standard deviation
+    /// (regression, default 0.5).
+    #[arg(long, value_name = "F")]
+    pub noise: Option<f64>,
+    /// Seed: the same seed gives the same file.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// Output file; `.csv` writes CSV, anything else LibSVM.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Output format [default: from the extension].
+    #[arg(long, value_name = "csv|libsvm", value_parser = checked::<Format>)]
+    pub format: Option<Format>,
+}
+
+/// `descent inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// LibSVM: number of features [default: the largest index in the file].
+    #[arg(long, value_name = "N")]
+    pub features: Option<usize>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `descent predict`.

@@ -1,5 +1,7 @@
 //! One file per subcommand.
 
+mod gen;
+mod inspect;
 mod predict;
 mod train;
 
@@ -11,5 +13,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train::run(crate::config::TrainConfig::from_args(args)?),
         Command::Predict(args) => predict::run(args),
+        Command::Gen(args) => gen::run(args),
+        Command::Inspect(args) => inspect::run(args),
     }
 }

@@ -61,7 +61,7 @@ pub(crate) fn default_parts(len: usize) -> usize {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 /// A parse failure inside a chunk, at a 1-based line counted from the chunk's start.
@@ -87,7 +87,7 @@ pub(crate) fn parse_chunks<T: Send>(
         .par_iter()
         .map(|r| {
             let part = &bytes[r.clone()];
-            let newlines = part.iter().filter(|&&b| b == b'\n').count() as u64;
+            let newlines = memchr::memchr_iter(b'\n', part).count() as u64;
             (newlines, parse(part))
         })
         .collect();

@@ -111,7 +111,10 @@ fn parse_quoted(path: &Path, bytes: &[u8], label: &str, require_label: bool) -> 
         while matches!(bytes.get(at), Some(b'\n' | b'\r')) {
             at += 1;
         }
-        line += bytes[counted_to..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        line += bytes[counted_to..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
         counted_to = at;
         if record.iter().all(str::is_empty) && record.len() == 1 {
             continue;

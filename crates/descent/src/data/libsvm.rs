@@ -31,12 +31,31 @@ pub fn parse(path: &Path, bytes: &[u8], features: Option<usize>, parts: usize) -
     let ranges = chunks::line_chunks(bytes, parts);
     let parsed = chunks::parse_chunks(path, bytes, 1, &ranges, |chunk| {
         let (mut rows, mut sample) = (SparseRows::default(), Sample::default());
-        for (line, text) in chunks::lines(chunk) {
-            let found = parse_line(text, features, &mut sample)
-                .map_err(|reason| ChunkError { line, reason })?;
-            if found {
+        let mut rest = chunk;
+        let mut line = 1u64;
+        loop {
+            // The fast path takes plain lines; it stops at the first line it does not take,
+            // which the general parser then reads (or rejects with a precise message).
+            let (consumed, lines_done) = fast_lines(rest, features, &mut rows, line);
+            rest = &rest[consumed..];
+            line += lines_done;
+            if rest.is_empty() {
+                break;
+            }
+            let end = rest
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(rest.len(), |k| k + 1);
+            let text = &rest[..end];
+            let text = text.strip_suffix(b"\n").unwrap_or(text);
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            if parse_line(text, features, &mut sample)
+                .map_err(|reason| ChunkError { line, reason })?
+            {
                 rows.push(&sample, line);
             }
+            rest = &rest[end..];
+            line += 1;
         }
         Ok(rows)
     })?;
@@ -117,6 +136,96 @@ pub fn parse_line(
         sample.values.push(value);
     }
     Ok(true)
+}
+
+/// Parses plain lines (`label idx:val ...` with single-space or tab separators, no comments,
+/// no `qid`) straight into `rows`, numbering them from `first_line`. Returns the bytes and
+/// lines consumed; it stops before the first line it does not take, so every line it takes
+/// is one that [`parse_line`] reads to the same values.
+fn fast_lines(
+    bytes: &[u8],
+    features: Option<usize>,
+    rows: &mut SparseRows,
+    first_line: u64,
+) -> (usize, u64) {
+    let limit = features.map_or(u64::from(u32::MAX), |f| f as u64);
+    let (mut pos, mut line) = (0usize, first_line);
+    'lines: while pos < bytes.len() {
+        let start = pos;
+        let row_start = rows.indices.len();
+        let Ok((target, used)) = fast_float2::parse_partial::<f64, _>(&bytes[pos..]) else {
+            break;
+        };
+        if !target.is_finite() || used == 0 {
+            break;
+        }
+        pos += used;
+        let mut previous = 0u64;
+        loop {
+            match bytes.get(pos) {
+                Some(b' ' | b'\t') => pos += 1,
+                Some(b'\n') => {
+                    pos += 1;
+                    break;
+                }
+                None => break,
+                _ => {
+                    rows.indices.truncate(row_start);
+                    rows.values.truncate(row_start);
+                    pos = start;
+                    break 'lines;
+                }
+            }
+            // index
+            let digits_start = pos;
+            let mut index = 0u64;
+            while let Some(&d) = bytes.get(pos) {
+                if !d.is_ascii_digit() || pos - digits_start > 10 {
+                    break;
+                }
+                index = index * 10 + u64::from(d - b'0');
+                pos += 1;
+            }
+            let ok_index = pos > digits_start && index > previous && index <= limit;
+            if !ok_index || bytes.get(pos) != Some(&b':') {
+                rows.indices.truncate(row_start);
+                rows.values.truncate(row_start);
+                pos = start;
+                break 'lines;
+            }
+            pos += 1;
+            let parsed = fast_float2::parse_partial::<f64, _>(&bytes[pos..]);
+            let value = match parsed {
+                Ok((v, used)) if used > 0 && (v as f32).is_finite() => {
+                    pos += used;
+                    v as f32
+                }
+                _ => {
+                    rows.indices.truncate(row_start);
+                    rows.values.truncate(row_start);
+                    pos = start;
+                    break 'lines;
+                }
+            };
+            if !matches!(bytes.get(pos), None | Some(b' ' | b'\t' | b'\n')) {
+                rows.indices.truncate(row_start);
+                rows.values.truncate(row_start);
+                pos = start;
+                break 'lines;
+            }
+            previous = index;
+            rows.indices.push((index - 1) as u32);
+            rows.values.push(value);
+        }
+        if let Some(&last) = rows.indices[row_start..].last() {
+            rows.max_index = rows.max_index.max(last as usize + 1);
+        }
+        rows.targets.push(target);
+        rows.indptr.push(rows.indices.len());
+        rows.lines.push(line);
+        line += 1;
+    }
+    (pos, line - first_line)
 }
 
 /// A 1-based feature index: digits only, at least 1, at most 2³².
@@ -207,5 +316,75 @@ impl SparseRows {
             values: self.values,
         };
         Dataset::new(sparse, self.targets, source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The general line parser alone: the reference for the fast path.
+    fn parse_general(bytes: &[u8]) -> std::result::Result<SparseRows, (u64, String)> {
+        let (mut rows, mut sample) = (SparseRows::default(), Sample::default());
+        for (line, text) in chunks::lines(bytes) {
+            if parse_line(text, None, &mut sample).map_err(|r| (line, r))? {
+                rows.push(&sample, line);
+            }
+        }
+        Ok(rows)
+    }
+
+    fn token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (1u32..30, -1e3f64..1e3).prop_map(|(i, v)| format!("{i}:{v}")),
+            (1u32..30, -5i32..5).prop_map(|(i, v)| format!("{i}:{v}")),
+            (1u32..30).prop_map(|i| format!("{i}:1e39")),
+            Just("qid:2".to_string()),
+            Just("#c".to_string()),
+            Just("0:1".to_string()),
+            Just("3:x".to_string()),
+            Just("4:.5".to_string()),
+            Just("5:+2".to_string()),
+            Just("6:1.5e-3".to_string()),
+            Just("2:1:3".to_string()),
+        ]
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        let label = prop_oneof![
+            Just("1".to_string()),
+            Just("-1".to_string()),
+            Just("+1".to_string()),
+            Just("2.5".to_string()),
+            Just("nan".to_string()),
+            Just("".to_string())
+        ];
+        let sep = prop_oneof![Just(" "), Just("\t"), Just("  ")];
+        let end = prop_oneof![Just("\n"), Just("\r\n"), Just(" \n"), Just(" # c\n")];
+        (label, prop::collection::vec((sep, token()), 0..6), end).prop_map(|(l, toks, e)| {
+            let body: String = toks.iter().map(|(s, t)| format!("{s}{t}")).collect();
+            format!("{l}{body}{e}")
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        #[test]
+        fn fast_path_agrees_with_the_general_parser(lines in prop::collection::vec(line(), 1..12)) {
+            let text = lines.concat();
+            let fast = parse(Path::new("p.svm"), text.as_bytes(), None, 1);
+            match (parse_general(text.as_bytes()), fast) {
+                (Ok(rows), Ok(data)) if !rows.targets.is_empty() => {
+                    let expected = rows.into_dataset(Path::new("p.svm"), None).unwrap();
+                    prop_assert_eq!(expected, data);
+                }
+                (Ok(_), Err(e)) => prop_assert!(e.to_string().contains("no samples"), "{}", e),
+                (Err((line, reason)), Err(e)) => {
+                    prop_assert_eq!(e.to_string(), format!("p.svm:{line}: {reason}"));
+                }
+                (general, fast) => prop_assert!(false, "general {:?} vs fast {:?}", general.is_ok(), fast.is_ok()),
+            }
+        }
     }
 }

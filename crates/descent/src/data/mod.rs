@@ -18,6 +18,9 @@ mod dataset;
 pub mod libsvm;
 mod row;
 mod scale;
+pub mod summary;
+pub mod synth;
+pub mod write;
 
 pub use dataset::{Dataset, Features, Source};
 pub use row::Row;

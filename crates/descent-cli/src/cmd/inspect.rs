@@ -1,0 +1,79 @@
+//! `descent inspect`: the first thing to run on a new file.
+
+use crate::args::InspectArgs;
+use anyhow::{Context, Result};
+use descent::data::summary::Summary;
+use descent::data::{self, ReadOptions};
+use serde_json::json;
+use std::time::Instant;
+
+/// Runs `descent inspect`.
+pub fn run(args: InspectArgs) -> Result<()> {
+    let path = &args.input.data;
+    let options = ReadOptions {
+        format: args.input.format,
+        label: args.input.label.clone(),
+        require_label: false,
+        features: args.features,
+    };
+    let started = Instant::now();
+    let data =
+        data::read(path, &options).with_context(|| format!("cannot load {}", path.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let summary = Summary::of(&data);
+    let mb_per_second = bytes as f64 / 1e6 / seconds.max(1e-9);
+    if args.json {
+        let mut report = serde_json::to_value(&summary)?;
+        report["path"] = json!(path.display().to_string());
+        report["bytes"] = json!(bytes);
+        report["labelled"] = json!(data.is_labelled());
+        report["load_seconds"] = json!(seconds);
+        report["mb_per_second"] = json!(mb_per_second);
+        println!("{report}");
+        return Ok(());
+    }
+    let s = &summary;
+    println!("{}", path.display());
+    println!("  rows         {}", s.rows);
+    println!(
+        "  features     {} ({} used), {}",
+        s.features,
+        s.features_used,
+        if s.sparse { "sparse" } else { "dense" }
+    );
+    println!(
+        "  nonzeros     {} (density {:.3e}; per row min {} / mean {:.1} / max {})",
+        s.nonzeros, s.density, s.nonzeros_per_row[0], s.nonzeros_per_row[1], s.nonzeros_per_row[2]
+    );
+    println!(
+        "  values       [{}, {}]",
+        s.value_range[0], s.value_range[1]
+    );
+    if !data.is_labelled() {
+        println!("  labels       none (no '{}' column)", args.input.label);
+    } else if let Some(counts) = &s.labels.counts {
+        let list: Vec<String> = counts
+            .iter()
+            .map(|c| format!("{}: {}", c.label, c.count))
+            .collect();
+        println!(
+            "  labels       {} classes: {}",
+            s.labels.distinct,
+            list.join(", ")
+        );
+    } else {
+        let [lo, mean, hi] = s.labels.min_mean_max;
+        println!(
+            "  labels       {} distinct, min {lo} / mean {mean:.4} / max {hi}",
+            s.labels.distinct
+        );
+    }
+    println!(
+        "  loaded       {:.1} MB in {:.3} s ({:.0} MB/s)",
+        bytes as f64 / 1e6,
+        seconds,
+        mb_per_second
+    );
+    Ok(())
+}
