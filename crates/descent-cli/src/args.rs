@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use descent::data::synth::Kind;
-use descent::data::Format;
+use descent::data::{Format, ReadOptions};
 use descent::objective::ModelKind;
 use descent::regime::{Regime, Sampling};
 use std::path::PathBuf;
@@ -28,6 +28,9 @@ pub enum Command {
     Gen(GenArgs),
     /// Describe a data file: size, sparsity, labels, value ranges, load speed.
     Inspect(InspectArgs),
+    /// Convert a data file to the binary cache (a folder of NumPy arrays that loads at memory
+    /// speed and that `train`, `inspect` and `predict` accept as --data).
+    Convert(ConvertArgs),
 }
 
 /// Where data comes from.
@@ -36,12 +39,29 @@ pub struct DataArgs {
     /// Data file: CSV with a header, or LibSVM/svmlight.
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
-    /// File format [default: from the extension: .csv is CSV, anything else LibSVM].
-    #[arg(long, value_name = "csv|libsvm", value_parser = checked::<Format>)]
+    /// File format [default: from the path: a `descent convert` folder is a cache, .npy is
+    /// NumPy, .csv is CSV, anything else LibSVM].
+    #[arg(long, value_name = "FORMAT", value_parser = checked::<Format>)]
     pub format: Option<Format>,
     /// CSV: the name of the target column.
     #[arg(long, value_name = "NAME", default_value = "label")]
     pub label: String,
+    /// NumPy: the labels (1-D .npy) that go with `--data X.npy`.
+    #[arg(long, value_name = "PATH")]
+    pub labels: Option<PathBuf>,
+}
+
+impl DataArgs {
+    /// The reader settings these flags ask for.
+    pub fn read_options(&self, features: Option<usize>, require_label: bool) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
+            label: self.label.clone(),
+            require_label,
+            features,
+            labels: self.labels.clone(),
+        }
+    }
 }
 
 /// `descent train`.
@@ -52,9 +72,12 @@ pub struct TrainArgs {
     /// LibSVM: number of features [default: the largest index in the file].
     #[arg(long, value_name = "N")]
     pub features: Option<usize>,
-    /// Held-out data, evaluated at trace points and at the end.
+    /// Held-out data, evaluated at trace points and at the end (same format as --data).
     #[arg(long, value_name = "PATH")]
     pub test: Option<PathBuf>,
+    /// NumPy: the labels of `--test X_test.npy`.
+    #[arg(long, value_name = "PATH")]
+    pub test_labels: Option<PathBuf>,
     /// Model: least-squares, logistic, hinge or softmax.
     #[arg(long, value_name = "MODEL", value_parser = checked::<ModelKind>)]
     pub model: ModelKind,
@@ -140,12 +163,35 @@ pub struct GenArgs {
     /// Seed: the same seed gives the same file.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
-    /// Output file; `.csv` writes CSV, anything else LibSVM.
+    /// Output: `.csv` writes CSV, `.descent` a binary cache folder, anything else LibSVM.
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
-    /// Output format [default: from the extension].
-    #[arg(long, value_name = "csv|libsvm", value_parser = checked::<Format>)]
+    /// Output format: csv, libsvm or cache [default: from the extension].
+    #[arg(long, value_name = "FORMAT", value_parser = checked::<Format>)]
     pub format: Option<Format>,
+}
+
+/// `descent convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The input file (CSV, LibSVM or NumPy with --labels).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The cache folder to create (must not exist).
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+    /// Input format [default: from the path].
+    #[arg(long, value_name = "FORMAT", value_parser = checked::<Format>)]
+    pub format: Option<Format>,
+    /// CSV: the name of the target column.
+    #[arg(long, value_name = "NAME", default_value = "label")]
+    pub label: String,
+    /// NumPy: the labels that go with IN.
+    #[arg(long, value_name = "PATH")]
+    pub labels: Option<PathBuf>,
+    /// LibSVM: number of features [default: the largest index in the file].
+    #[arg(long, value_name = "N")]
+    pub features: Option<usize>,
 }
 
 /// `descent inspect`.

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 pub struct TrainConfig {
     pub data: PathBuf,
     pub test: Option<PathBuf>,
+    pub test_labels: Option<PathBuf>,
     pub read: ReadOptions,
     pub model: ModelKind,
     pub regime: Regime,
@@ -89,14 +90,10 @@ impl TrainConfig {
             bail!("--trace and --save name the same file");
         }
         Ok(TrainConfig {
+            read: a.input.read_options(a.features, true),
             data: a.input.data,
             test: a.test,
-            read: ReadOptions {
-                format: a.input.format,
-                label: a.input.label,
-                require_label: true,
-                features: a.features,
-            },
+            test_labels: a.test_labels,
             model: a.model,
             regime: a.method,
             sampling: a.sampling,

@@ -25,6 +25,7 @@ impl AtomicFile {
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(|e| Error::io(path, e))?;
+        readable_by_all(temp.path(), 0o644).map_err(|e| Error::io(path, e))?;
         let file = temp.reopen().map_err(|e| Error::io(path, e))?;
         Ok(AtomicFile {
             temp,
@@ -65,4 +66,17 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes)?;
     file.commit()
+}
+
+/// Gives a temporary file or folder the mode an ordinary file or folder would get
+/// (temporary ones are created private).
+pub(crate) fn readable_by_all(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }

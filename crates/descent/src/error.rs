@@ -29,6 +29,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// A binary file (NumPy array, cache) is malformed.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong and what to do.
+        reason: String,
+    },
+
     /// Something has the wrong size (dimension mismatch, empty input, ...).
     #[error("{what}: expected {expected}, found {found}")]
     Shape {

@@ -28,7 +28,19 @@ pub fn run(args: GenArgs) -> Result<()> {
         }),
         seed: args.seed,
     };
-    let format = args.format.unwrap_or_else(|| Format::from_path(&args.out));
+    let is_cache_name = args.out.extension().is_some_and(|e| e == "descent");
+    let format = args.format.unwrap_or(if is_cache_name {
+        Format::Cache
+    } else {
+        Format::from_path(&args.out)
+    });
+    match format {
+        Format::Cache => return write_cache(&spec, &args, started),
+        Format::Npy => anyhow::bail!(
+            "gen writes csv, libsvm or a cache folder (--format cache; NumPy arrays are inside it)"
+        ),
+        Format::Csv | Format::LibSvm => {}
+    }
     let mut file = AtomicFile::create(&args.out)?;
     if format == Format::Csv {
         file.write_all(write::csv_header(spec.features).as_bytes())?;
@@ -42,9 +54,10 @@ pub fn run(args: GenArgs) -> Result<()> {
             .par_iter()
             .map(|block| {
                 let mut text = String::new();
-                match format {
-                    Format::Csv => write::csv(block, &mut text),
-                    Format::LibSvm => write::libsvm(block, &mut text),
+                if format == Format::Csv {
+                    write::csv(block, &mut text);
+                } else {
+                    write::libsvm(block, &mut text);
                 }
                 text
             })
@@ -64,6 +77,22 @@ pub fn run(args: GenArgs) -> Result<()> {
         spec.features,
         nonzeros,
         bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Generates in memory and writes a cache folder.
+fn write_cache(spec: &Spec, args: &GenArgs, started: Instant) -> Result<()> {
+    let data = synth::generate(spec)?;
+    descent::data::cache::write(&data, &args.out)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!(
+        "wrote {}: {} rows, {} features, {} stored values in {:.2} s",
+        args.out.display(),
+        data.len(),
+        data.dim(),
+        data.stored(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -2,25 +2,20 @@
 
 use crate::args::InspectArgs;
 use anyhow::{Context, Result};
+use descent::data;
 use descent::data::summary::Summary;
-use descent::data::{self, ReadOptions};
 use serde_json::json;
 use std::time::Instant;
 
 /// Runs `descent inspect`.
 pub fn run(args: InspectArgs) -> Result<()> {
     let path = &args.input.data;
-    let options = ReadOptions {
-        format: args.input.format,
-        label: args.input.label.clone(),
-        require_label: false,
-        features: args.features,
-    };
+    let options = args.input.read_options(args.features, false);
     let started = Instant::now();
     let data =
         data::read(path, &options).with_context(|| format!("cannot load {}", path.display()))?;
     let seconds = started.elapsed().as_secs_f64();
-    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bytes = input_bytes(path, args.input.labels.as_deref());
     let summary = Summary::of(&data);
     let mb_per_second = bytes as f64 / 1e6 / seconds.max(1e-9);
     if args.json {
@@ -76,4 +71,17 @@ pub fn run(args: InspectArgs) -> Result<()> {
         mb_per_second
     );
     Ok(())
+}
+
+/// Bytes read: the file, a cache folder's files, or a NumPy pair.
+fn input_bytes(path: &std::path::Path, labels: Option<&std::path::Path>) -> u64 {
+    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let own = if path.is_dir() {
+        std::fs::read_dir(path)
+            .map(|entries| entries.flatten().map(|e| size(&e.path())).sum())
+            .unwrap_or(0)
+    } else {
+        size(path)
+    };
+    own + labels.map_or(0, size)
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+mod convert;
 mod gen;
 mod inspect;
 mod predict;
@@ -15,5 +16,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict(args) => predict::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Convert(args) => convert::run(args),
     }
 }

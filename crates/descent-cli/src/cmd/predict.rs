@@ -2,7 +2,7 @@
 
 use crate::args::PredictArgs;
 use anyhow::{bail, Context, Result};
-use descent::data::{self, ReadOptions};
+use descent::data;
 use descent::engine::{evaluate, Serial};
 use descent::model::SavedModel;
 use descent::objective::Task;
@@ -12,12 +12,7 @@ use std::io::Write;
 /// Runs `descent predict`.
 pub fn run(args: PredictArgs) -> Result<()> {
     let model = SavedModel::load(&args.model)?;
-    let options = ReadOptions {
-        format: args.input.format,
-        label: args.input.label.clone(),
-        require_label: args.json,
-        features: Some(model.n_features),
-    };
+    let options = args.input.read_options(Some(model.n_features), args.json);
     let mut data = data::read(&args.input.data, &options)
         .with_context(|| format!("cannot load {}", args.input.data.display()))?;
     model.prepare(&mut data, &args.model)?;

@@ -154,6 +154,7 @@ fn load(config: &TrainConfig) -> Result<(Dataset, Option<Dataset>)> {
         Some(path) => {
             let options = ReadOptions {
                 features: config.read.features.or(Some(train.dim())),
+                labels: config.test_labels.clone(),
                 ..config.read.clone()
             };
             let mut test = data::read(path, &options)

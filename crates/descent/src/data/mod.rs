@@ -12,10 +12,12 @@
 //! assert_eq!(data.row(1).dot(&[1.0, 1.0]), 7.0);
 //! ```
 
+pub mod cache;
 mod chunks;
 pub mod csv;
 mod dataset;
 pub mod libsvm;
+pub mod npy;
 mod row;
 mod scale;
 pub mod summary;
@@ -27,7 +29,7 @@ pub use row::Row;
 pub use scale::Scaler;
 
 use crate::{Error, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The file formats descent reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,13 +38,21 @@ pub enum Format {
     Csv,
     /// LibSVM / svmlight: `label idx:val idx:val ...`, 1-based indices.
     LibSvm,
+    /// A NumPy feature matrix `X.npy`, with labels in a second `.npy` file.
+    Npy,
+    /// A cache folder written by `descent convert` (see [`cache`]).
+    Cache,
 }
 
 impl Format {
-    /// Guesses the format from a file name: `.csv` is CSV, anything else LibSVM.
+    /// Guesses the format from a path: a cache folder, `.npy`, `.csv`, else LibSVM.
     pub fn from_path(path: &Path) -> Format {
+        if cache::is_cache(path) {
+            return Format::Cache;
+        }
         match path.extension().and_then(|e| e.to_str()) {
             Some(e) if e.eq_ignore_ascii_case("csv") => Format::Csv,
+            Some(e) if e.eq_ignore_ascii_case("npy") => Format::Npy,
             _ => Format::LibSvm,
         }
     }
@@ -54,7 +64,13 @@ impl std::str::FromStr for Format {
         match s {
             "csv" => Ok(Format::Csv),
             "libsvm" | "svmlight" => Ok(Format::LibSvm),
-            _ => Err(Error::config("--format", s, "one of: csv, libsvm")),
+            "npy" => Ok(Format::Npy),
+            "cache" => Ok(Format::Cache),
+            _ => Err(Error::config(
+                "--format",
+                s,
+                "one of: csv, libsvm, npy, cache",
+            )),
         }
     }
 }
@@ -62,7 +78,7 @@ impl std::str::FromStr for Format {
 /// How to read a data file.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
-    /// The file format; `None` guesses from the extension.
+    /// The file format; `None` guesses from the path.
     pub format: Option<Format>,
     /// CSV: the name of the target column.
     pub label: String,
@@ -70,6 +86,8 @@ pub struct ReadOptions {
     pub require_label: bool,
     /// LibSVM: the number of features, or `None` for the largest index in the file.
     pub features: Option<usize>,
+    /// NumPy: the labels file that goes with the feature matrix.
+    pub labels: Option<PathBuf>,
 }
 
 impl Default for ReadOptions {
@@ -79,15 +97,49 @@ impl Default for ReadOptions {
             label: "label".to_string(),
             require_label: true,
             features: None,
+            labels: None,
         }
     }
 }
 
-/// Reads a data set in the format given by `options` (or guessed from the extension).
+/// Reads a data set in the format given by `options` (or guessed from the path).
 pub fn read(path: &Path, options: &ReadOptions) -> Result<Dataset> {
-    match options.format.unwrap_or_else(|| Format::from_path(path)) {
-        Format::Csv => csv::read(path, &options.label, options.require_label),
-        Format::LibSvm => libsvm::read(path, options.features),
+    let format = options.format.unwrap_or_else(|| Format::from_path(path));
+    if options.labels.is_some() && format != Format::Npy {
+        return Err(Error::config(
+            "--labels",
+            options
+                .labels
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string()),
+            "only for NumPy input (--data X.npy --labels y.npy); other formats hold their labels",
+        ));
+    }
+    let data = match format {
+        Format::Csv => csv::read(path, &options.label, options.require_label)?,
+        Format::LibSvm => libsvm::read(path, options.features)?,
+        Format::Cache => cache::read(path)?,
+        Format::Npy => {
+            let labels = options.labels.as_ref().ok_or_else(|| {
+                Error::config(
+                    "--labels",
+                    "(missing)",
+                    format!(
+                        "{} is a NumPy feature matrix: give its labels with --labels y.npy",
+                        path.display()
+                    ),
+                )
+            })?;
+            npy::read_pair(path, labels)?
+        }
+    };
+    match (format, options.features) {
+        (Format::Cache | Format::Npy, Some(n)) if n != data.dim() => Err(Error::Shape {
+            what: format!("features of {} (--features)", path.display()),
+            expected: n.to_string(),
+            found: data.dim().to_string(),
+        }),
+        _ => Ok(data),
     }
 }
 

@@ -1,0 +1,34 @@
+//! `descent convert IN OUT`: any input to the binary cache.
+
+use crate::args::ConvertArgs;
+use anyhow::{Context, Result};
+use descent::data::{self, cache, ReadOptions};
+use std::time::Instant;
+
+/// Runs `descent convert`.
+pub fn run(args: ConvertArgs) -> Result<()> {
+    let started = Instant::now();
+    let options = ReadOptions {
+        format: args.format,
+        label: args.label,
+        require_label: true,
+        features: args.features,
+        labels: args.labels,
+    };
+    let data = data::read(&args.input, &options)
+        .with_context(|| format!("cannot load {}", args.input.display()))?;
+    let loaded = started.elapsed().as_secs_f64();
+    cache::write(&data, &args.output)
+        .with_context(|| format!("cannot write the cache {}", args.output.display()))?;
+    eprintln!(
+        "{} → {}: {} rows, {} features, {} stored values (read {:.2} s, total {:.2} s)",
+        args.input.display(),
+        args.output.display(),
+        data.len(),
+        data.dim(),
+        data.stored(),
+        loaded,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! The binary cache `descent convert` writes: a folder of NumPy arrays that loads at memory
+//! speed and that Python reads directly.
+//!
+//! ```text
+//! data.descent/
+//!   descent-cache.json   {"format": "descent-cache", "version": 1, "kind": "sparse",
+//!                          "rows": M, "features": d, "nonzeros": nnz, "source": "...",
+//!                          "feature_names": [...] (CSV sources only)}
+//!   labels.npy           float64 (M,)
+//!   X.npy                float32 (M, d), C order               (dense data)
+//!   indptr.npy           int64 (M + 1,)                         (sparse data, CSR)
+//!   indices.npy          int32 (nnz,), 0-based, sorted per row
+//!   data.npy             float32 (nnz,)
+//! ```
+//!
+//! In Python: `scipy.sparse.csr_matrix((np.load("data.npy"), np.load("indices.npy"),
+//! np.load("indptr.npy")), shape=(M, d))` and `np.load("labels.npy")`.
+//! The folder is written under a temporary name and renamed into place, so it appears whole.
+
+use super::npy;
+use super::{Dataset, Features, Source};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The metadata file that marks a folder as a cache.
+pub const META: &str = "descent-cache.json";
+
+/// The cache's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Always `descent-cache`.
+    pub format: String,
+    /// Layout version (1).
+    pub version: u32,
+    /// `dense` or `sparse`.
+    pub kind: String,
+    /// Samples.
+    pub rows: usize,
+    /// Features.
+    pub features: usize,
+    /// Stored values.
+    pub nonzeros: usize,
+    /// The file it was converted from.
+    pub source: String,
+    /// CSV column names of the features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_names: Option<Vec<String>>,
+}
+
+/// Whether `path` is a cache folder.
+pub fn is_cache(path: &Path) -> bool {
+    path.join(META).is_file()
+}
+
+/// Writes `data` as a cache folder at `out`, which must not exist yet.
+pub fn write(data: &Dataset, out: &Path) -> Result<()> {
+    if out.exists() {
+        return Err(Error::io(
+            out,
+            std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "already exists; remove it or choose another name (nothing was written)",
+            ),
+        ));
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(".descent-cache-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(out, e))?;
+    let dir = temp.path();
+    crate::atomic::readable_by_all(dir, 0o755).map_err(|e| Error::io(out, e))?;
+    let targets: Vec<u8> = data
+        .targets()
+        .iter()
+        .flat_map(|y| y.to_le_bytes())
+        .collect();
+    npy::write(&dir.join("labels.npy"), "<f8", &[data.len()], &targets)?;
+    let kind = match data.features() {
+        Features::Dense { dim, values } => {
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            npy::write(&dir.join("X.npy"), "<f4", &[data.len(), *dim], &bytes)?;
+            "dense"
+        }
+        Features::Sparse {
+            indptr,
+            indices,
+            values,
+            ..
+        } => {
+            let p: Vec<u8> = indptr
+                .iter()
+                .flat_map(|&v| (v as i64).to_le_bytes())
+                .collect();
+            let i: Vec<u8> = indices
+                .iter()
+                .flat_map(|&v| (v as i32).to_le_bytes())
+                .collect();
+            let v: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            npy::write(&dir.join("indptr.npy"), "<i8", &[indptr.len()], &p)?;
+            npy::write(&dir.join("indices.npy"), "<i4", &[indices.len()], &i)?;
+            npy::write(&dir.join("data.npy"), "<f4", &[values.len()], &v)?;
+            "sparse"
+        }
+    };
+    let meta = Meta {
+        format: "descent-cache".into(),
+        version: 1,
+        kind: kind.into(),
+        rows: data.len(),
+        features: data.dim(),
+        nonzeros: data.stored(),
+        source: data.display_path().display().to_string(),
+        feature_names: data.source().feature_names.clone(),
+    };
+    let text = serde_json::to_string_pretty(&meta).map_err(|e| Error::Format {
+        path: out.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    crate::atomic::write(&dir.join(META), text.as_bytes())?;
+    let kept = temp.keep();
+    std::fs::rename(&kept, out).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&kept);
+        Error::io(out, e)
+    })
+}
+
+/// Reads a cache folder.
+pub fn read(dir: &Path) -> Result<Dataset> {
+    let meta_path = dir.join(META);
+    let text = std::fs::read_to_string(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    let bad = |reason: String| Error::Format {
+        path: meta_path.clone(),
+        reason,
+    };
+    let meta: Meta = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    if meta.format != "descent-cache" || meta.version != 1 {
+        return Err(bad(format!(
+            "format '{}' version {} is not descent-cache version 1",
+            meta.format, meta.version
+        )));
+    }
+    let targets = npy::read_vector(&dir.join("labels.npy"), "<f8", |b| {
+        f64::from_le_bytes(b.try_into().unwrap_or_default())
+    })?;
+    let f32s = |name: &str| {
+        npy::read_vector(&dir.join(name), "<f4", |b| {
+            f32::from_le_bytes(b.try_into().unwrap_or_default())
+        })
+    };
+    let features = match meta.kind.as_str() {
+        "dense" => {
+            let array = npy::Array::open(&dir.join("X.npy"))?;
+            if array.shape != [meta.rows, meta.features] || array.fortran {
+                return Err(bad(format!(
+                    "X.npy has shape {:?}, the metadata says ({}, {})",
+                    array.shape, meta.rows, meta.features
+                )));
+            }
+            drop(array);
+            let values = npy::read_matrix_f32(&dir.join("X.npy"))?;
+            Features::Dense {
+                dim: meta.features,
+                values,
+            }
+        }
+        "sparse" => {
+            let indptr = npy::read_vector(&dir.join("indptr.npy"), "<i8", |b| {
+                i64::from_le_bytes(b.try_into().unwrap_or_default())
+            })?;
+            let indices = npy::read_vector(&dir.join("indices.npy"), "<i4", |b| {
+                i32::from_le_bytes(b.try_into().unwrap_or_default())
+            })?;
+            let values = f32s("data.npy")?;
+            if indptr.iter().any(|&p| p < 0) || indices.iter().any(|&j| j < 0) {
+                return Err(bad("negative offsets or indices in the CSR arrays".into()));
+            }
+            if indptr.windows(2).any(|w| w[0] > w[1]) {
+                return Err(bad("indptr.npy is not non-decreasing".into()));
+            }
+            Features::Sparse {
+                dim: meta.features,
+                indptr: indptr.into_iter().map(|p| p as usize).collect(),
+                indices: indices.into_iter().map(|j| j as u32).collect(),
+                values,
+            }
+        }
+        other => return Err(bad(format!("unknown kind '{other}'"))),
+    };
+    if targets.len() != meta.rows {
+        return Err(bad(format!(
+            "labels.npy has {} labels, the metadata says {} rows",
+            targets.len(),
+            meta.rows
+        )));
+    }
+    let source = Source {
+        path: Some(dir.to_path_buf()),
+        lines: (1..=meta.rows as u64).collect(),
+        feature_names: meta.feature_names,
+    };
+    Dataset::new(features, targets, source)
+        .map_err(|e| bad(format!("the arrays do not form a valid data set: {e}")))
+}
