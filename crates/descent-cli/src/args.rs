@@ -21,7 +21,7 @@ pub struct Cli {
 pub enum Command {
     /// Train a model on a data file.
     #[command(allow_negative_numbers = true)]
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Predict with a saved model, or score it on labelled data (--json).
     Predict(PredictArgs),
     /// Generate a synthetic data set with a known ground truth.

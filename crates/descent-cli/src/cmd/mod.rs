@@ -12,7 +12,7 @@ use anyhow::Result;
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Train(args) => train::run(crate::config::TrainConfig::from_args(args)?),
+        Command::Train(args) => train::run(crate::config::TrainConfig::from_args(*args)?),
         Command::Predict(args) => predict::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Inspect(args) => inspect::run(args),
