@@ -124,6 +124,13 @@ pub struct TrainArgs {
     /// with the model).
     #[arg(long)]
     pub standardize: bool,
+    /// Stream the data from disk, one pass per epoch, in bounded memory (sgd and
+    /// minibatch:B; LibSVM or CSV).
+    #[arg(long)]
+    pub stream: bool,
+    /// With --stream: rows in the shuffle buffer.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub buffer: usize,
     /// Write the trajectory as CSV.
     #[arg(long, value_name = "PATH")]
     pub trace: Option<PathBuf>,

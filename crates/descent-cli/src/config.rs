@@ -34,6 +34,8 @@ pub struct TrainConfig {
     pub threads: usize,
     pub intercept: bool,
     pub standardize: bool,
+    pub stream: bool,
+    pub buffer: usize,
     pub trace: Option<PathBuf>,
     pub trace_every: Option<u64>,
     pub save: Option<PathBuf>,
@@ -86,6 +88,10 @@ impl TrainConfig {
         };
         // The schedule's syntax is checked now; `step` is resolved once M is known.
         Schedule::parse(&a.schedule, a.lr, a.l2, 1)?;
+        check(a.buffer >= 1, "--buffer", a.buffer, "a whole number ≥ 1")?;
+        if a.stream && a.standardize {
+            bail!("--standardize needs every row before training; with --stream, standardize the file beforehand");
+        }
         if a.trace.is_some() && a.trace == a.save {
             bail!("--trace and --save name the same file");
         }
@@ -108,6 +114,8 @@ impl TrainConfig {
             threads,
             intercept: !a.no_intercept,
             standardize: a.standardize,
+            stream: a.stream,
+            buffer: a.buffer,
             trace: a.trace,
             trace_every: a.trace_every,
             save: a.save,

@@ -37,14 +37,26 @@ impl LabelEncoding {
     /// Finds the classes of `data` for `model`, with an error at the first label that does
     /// not fit.
     pub fn fit(model: ModelKind, data: &Dataset) -> Result<Self> {
+        let labels = (0..data.len()).map(|i| (data.target(i), data.line_of(i)));
+        Self::fit_labels(model, &data.display_path(), labels)
+    }
+
+    /// Finds the classes of labels given with their lines in `path` (in file order).
+    pub fn fit_labels(
+        model: ModelKind,
+        path: &std::path::Path,
+        labels: impl IntoIterator<Item = (f64, u64)>,
+    ) -> Result<Self> {
         let limit = match model {
             ModelKind::LeastSquares => return Ok(LabelEncoding::Identity),
             ModelKind::Logistic | ModelKind::Hinge => 2,
             ModelKind::Softmax => MAX_CLASSES,
         };
         let mut classes: Vec<f64> = Vec::new();
-        for (i, &y) in data.targets().iter().enumerate() {
-            if classes.contains(&y) {
+        let mut first_line = None;
+        for (y, line) in labels {
+            first_line.get_or_insert(line);
+            if classes.iter().any(|&c| same_label(c, y)) {
                 continue;
             }
             if classes.len() == limit {
@@ -59,20 +71,22 @@ impl LabelEncoding {
                     )
                 };
                 return Err(Error::Labels {
-                    path: data.display_path(),
-                    line: data.line_of(i),
+                    path: path.to_path_buf(),
+                    line,
                     reason,
                 });
             }
             classes.push(y);
         }
         if classes.len() < 2 {
+            let only = classes
+                .first()
+                .map_or("missing".to_string(), f64::to_string);
             return Err(Error::Labels {
-                path: data.display_path(),
-                line: data.line_of(0),
+                path: path.to_path_buf(),
+                line: first_line.unwrap_or(1),
                 reason: format!(
-                    "every label is {}: --model {} needs at least two classes",
-                    classes[0],
+                    "every label is {only}: --model {} needs at least two classes",
                     model.name()
                 ),
             });

@@ -31,6 +31,7 @@
 #![deny(clippy::float_cmp)]
 
 pub mod atomic;
+pub mod batches;
 pub mod data;
 pub mod engine;
 mod error;

@@ -143,6 +143,12 @@ impl Sampler {
 
     /// Draws the next epoch's order from `rng` and returns its batches, each sorted.
     pub fn epoch<R: rand::Rng>(&mut self, rng: &mut R) -> std::slice::Chunks<'_, usize> {
+        self.draw(rng);
+        self.order.chunks(self.batch)
+    }
+
+    /// Draws the next epoch's order from `rng`; batch k is then [`batch`](Sampler::batch)`(k)`.
+    pub fn draw<R: rand::Rng>(&mut self, rng: &mut R) {
         let m = self.order.len();
         match self.sampling {
             Sampling::Cyclic => {
@@ -163,6 +169,12 @@ impl Sampler {
                 .chunks_mut(self.batch)
                 .for_each(|b| b.sort_unstable());
         }
-        self.order.chunks(self.batch)
+    }
+
+    /// Batch `k` of the current epoch, if the epoch has one.
+    pub fn batch(&self, k: usize) -> Option<&[usize]> {
+        let start = k.checked_mul(self.batch)?;
+        (start < self.order.len())
+            .then(|| &self.order[start..(start + self.batch).min(self.order.len())])
     }
 }

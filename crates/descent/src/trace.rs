@@ -10,8 +10,7 @@
 //! atomically when training finishes.
 
 use crate::atomic::AtomicFile;
-use crate::data::Dataset;
-use crate::engine::{evaluate, Engine};
+use crate::engine::{Engine, Evaluate};
 use crate::objective::{Objective, Task};
 use crate::observe::{Control, Observer, Plan, State};
 use crate::{Error, Result};
@@ -27,10 +26,10 @@ pub struct Evaluator<'a> {
     pub engine: &'a dyn Engine,
     /// The objective being trained.
     pub objective: &'a dyn Objective,
-    /// The training data.
-    pub train: &'a Dataset,
+    /// The training data (in memory or streamed).
+    pub train: &'a dyn Evaluate,
     /// Held-out data, if any.
-    pub test: Option<&'a Dataset>,
+    pub test: Option<&'a dyn Evaluate>,
 }
 
 /// Writes a trace CSV.
@@ -85,7 +84,7 @@ impl<'a> TraceWriter<'a> {
 
     fn row(&mut self, s: &State<'_>) -> Result<()> {
         let e = &self.eval;
-        let train = evaluate(e.engine, e.objective, e.train, s.theta);
+        let train = e.train.evaluate(e.engine, e.objective, s.theta)?;
         let mut cells = vec![
             s.update.to_string(),
             number(s.epoch),
@@ -99,7 +98,7 @@ impl<'a> TraceWriter<'a> {
             cells.push(number(a));
         }
         if let Some(test) = e.test {
-            let t = evaluate(e.engine, e.objective, test, s.theta);
+            let t = test.evaluate(e.engine, e.objective, s.theta)?;
             cells.push(number(t.loss));
             if let Some(a) = t.accuracy {
                 cells.push(number(a));

@@ -1,6 +1,6 @@
 //! The training loop: the only place where parameters are updated, for every regime.
 //!
-//! For each epoch the [`Sampler`] draws the order of the samples from the seeded RNG and cuts
+//! For each epoch the [`Sampler`](crate::regime::Sampler) draws the order of the samples from the seeded RNG and cuts
 //! it into batches B_t of the regime's size; every update is
 //!
 //! ```text
@@ -25,12 +25,13 @@
 //! assert!((outcome.theta[0] - 2.0).abs() < 1e-9);
 //! ```
 
+use crate::batches::{Batches, InMemory, Rng};
 use crate::data::Dataset;
 use crate::engine::{batch_sums, Engine, Serial};
 use crate::objective::Objective;
 use crate::observe::{Control, Observer, Plan, State};
 use crate::optim::{Average, Chain};
-use crate::regime::{Regime, Sampler, Sampling};
+use crate::regime::{Regime, Sampling};
 use crate::schedule::Schedule;
 use crate::{Error, Result};
 use rand::SeedableRng;
@@ -53,10 +54,18 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
+/// The data a run trains on.
+enum Input<'a> {
+    /// A data set in memory, batched by the trainer's regime and sampling rule.
+    Memory(&'a Dataset),
+    /// Batches from elsewhere (a stream), which fix their own regime.
+    Batches(&'a mut dyn Batches),
+}
+
 /// Configures and runs one training run.
 pub struct Trainer<'a> {
     objective: &'a dyn Objective,
-    data: &'a Dataset,
+    input: Option<Input<'a>>,
     engine: &'a dyn Engine,
     regime: Regime,
     sampling: Sampling,
@@ -69,11 +78,21 @@ pub struct Trainer<'a> {
 }
 
 impl<'a> Trainer<'a> {
-    /// A trainer with defaults: SGD, shuffled, constant rate 0.01, 5 epochs, seed 0, serial.
+    /// A trainer on `data` with defaults: SGD, shuffled, constant rate 0.01, 5 epochs,
+    /// seed 0, serial.
     pub fn new(objective: &'a dyn Objective, data: &'a Dataset) -> Self {
+        Self::with_input(objective, Input::Memory(data))
+    }
+
+    /// A trainer on batches from `source` (which fixes the regime and sampling itself).
+    pub fn on_batches(objective: &'a dyn Objective, source: &'a mut dyn Batches) -> Self {
+        Self::with_input(objective, Input::Batches(source))
+    }
+
+    fn with_input(objective: &'a dyn Objective, input: Input<'a>) -> Self {
         Trainer {
             objective,
-            data,
+            input: Some(input),
             engine: &Serial,
             regime: Regime::Sgd,
             sampling: Sampling::Shuffle,
@@ -142,18 +161,32 @@ impl<'a> Trainer<'a> {
 
     /// Runs the loop, reporting to `observers`.
     pub fn run(mut self, observers: &mut [&mut dyn Observer]) -> Result<Outcome> {
-        let (objective, data) = (self.objective, self.data);
-        let (m, dim) = (data.len(), objective.dim());
-        self.check()?;
+        match self.input.take() {
+            Some(Input::Memory(data)) => {
+                let mut source = InMemory::new(data, self.regime, self.sampling);
+                self.run_on(&mut source, observers)
+            }
+            Some(Input::Batches(source)) => self.run_on(source, observers),
+            None => unreachable!("a trainer is built with an input and runs once"),
+        }
+    }
+
+    fn run_on(
+        mut self,
+        source: &mut dyn Batches,
+        observers: &mut [&mut dyn Observer],
+    ) -> Result<Outcome> {
+        let objective = self.objective;
+        let (m, dim) = (source.samples(), objective.dim());
+        self.check(source)?;
         let mut theta = self.initial.take().unwrap_or_else(|| vec![0.0; dim]);
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(self.seed);
-        let mut sampler = Sampler::new(self.regime, self.sampling, m);
+        let mut rng = Rng::seed_from_u64(self.seed);
         let mut average = self.average.map(|start| Average::new(start, &theta));
         let mut sums = vec![0.0; dim + 1];
         let plan = Plan {
             samples: m,
             dim,
-            updates_per_epoch: self.regime.updates_per_epoch(m),
+            updates_per_epoch: source.updates_per_epoch(),
             epochs: self.epochs,
         };
         let (mut t, mut seen, mut busy) = (0u64, 0u64, Duration::ZERO);
@@ -176,8 +209,14 @@ impl<'a> Trainer<'a> {
             o.on_start(&plan, &state!())?;
         }
         'epochs: for epoch in 0..self.epochs {
-            for batch in sampler.epoch(&mut rng) {
+            let started = Instant::now();
+            source.start_epoch(&mut rng)?;
+            busy += started.elapsed();
+            loop {
                 let started = Instant::now();
+                let Some((data, batch)) = source.next_batch(&mut rng)? else {
+                    break;
+                };
                 batch_sums(self.engine, objective, data, &theta, batch, &mut sums);
                 let (grad, loss) = sums.split_at_mut(dim);
                 let size = batch.len() as f64;
@@ -231,19 +270,19 @@ impl<'a> Trainer<'a> {
         Ok(outcome)
     }
 
-    fn check(&self) -> Result<()> {
-        if self.data.is_empty() {
+    fn check(&self, source: &dyn Batches) -> Result<()> {
+        if source.samples() == 0 {
             return Err(Error::Shape {
-                what: format!("samples in {}", self.data.display_path().display()),
+                what: format!("samples in {}", source.describe()),
                 expected: "at least 1".into(),
                 found: "0".into(),
             });
         }
-        if self.objective.n_features() != self.data.dim() {
+        if self.objective.n_features() != source.dim() {
             return Err(Error::Shape {
-                what: format!("features of {}", self.data.display_path().display()),
+                what: format!("features of {}", source.describe()),
                 expected: self.objective.n_features().to_string(),
-                found: self.data.dim().to_string(),
+                found: source.dim().to_string(),
             });
         }
         if let Some(theta) = &self.initial {

@@ -1,69 +1,86 @@
-//! `descent train`: load, encode, train, report, save.
+//! `descent train`: load (or scan, to stream), encode, train, report, save.
 
 use crate::config::TrainConfig;
 use crate::progress::Progress;
 use anyhow::{Context, Result};
+use descent::data::stream::{self, Stream, StreamFile};
 use descent::data::{self, Dataset, ReadOptions, Scaler};
-use descent::engine::{evaluate, Engine, Evaluation, Serial, Threads};
+use descent::engine::{Engine, Evaluate, Evaluation, Serial, Threads};
 use descent::labels::LabelEncoding;
 use descent::model::SavedModel;
 use descent::observe::Observer;
 use descent::schedule::Schedule;
 use descent::trace::{Evaluator, TraceWriter};
-use descent::train::Trainer;
+use descent::train::{Outcome, Trainer};
 use serde_json::{json, Map, Value};
 use std::time::Instant;
 
-/// Rows per epoch in a trace when `--trace-every` is not given.
+/// Rows per epoch in a trace when `--trace-every` is not given (in memory; a streamed run
+/// writes one row per epoch, since each row re-reads the file).
 const TRACE_ROWS_PER_EPOCH: u64 = 10;
+
+/// The training data: in memory, or streamed from disk.
+enum Input {
+    Memory(Dataset),
+    Stream(Box<Stream>, StreamFile),
+}
+
+/// Everything read before training starts.
+struct Prepared {
+    input: Input,
+    test: Option<Dataset>,
+    encoding: LabelEncoding,
+    scaler: Option<Scaler>,
+    feature_names: Option<Vec<String>>,
+    samples: usize,
+    dim: usize,
+    load_seconds: f64,
+}
 
 /// Runs `descent train`.
 pub fn run(config: TrainConfig) -> Result<()> {
-    let loading = Instant::now();
-    let (mut train, mut test) = load(&config)?;
-    let load_seconds = loading.elapsed().as_secs_f64();
-
-    let scaler = if config.standardize {
-        let scaler = Scaler::fit(&train)?;
-        scaler.apply(&mut train)?;
-        if let Some(test) = &mut test {
-            scaler.apply(test)?;
-        }
-        Some(scaler)
-    } else {
-        None
-    };
-    let encoding = LabelEncoding::fit(config.model, &train)?;
-    encoding.encode(&mut train)?;
-    if let Some(test) = &mut test {
-        encoding.encode(test)?;
-    }
-
-    let objective = config.model.build(
-        train.dim(),
-        encoding.n_classes(),
-        config.intercept,
-        config.l2,
-    );
+    let Prepared {
+        mut input,
+        test,
+        encoding,
+        scaler,
+        feature_names,
+        samples,
+        dim,
+        load_seconds,
+    } = prepare(&config)?;
+    let objective = config
+        .model
+        .build(dim, encoding.n_classes(), config.intercept, config.l2);
     let engine: Box<dyn Engine> = if config.threads > 1 {
         Box::new(Threads::new(config.threads)?)
     } else {
         Box::new(Serial)
     };
-    let updates_per_epoch = config.regime.updates_per_epoch(train.len());
+    let updates_per_epoch = config.regime.updates_per_epoch(samples);
     let schedule = Schedule::parse(&config.schedule, config.lr, config.l2, updates_per_epoch)?;
+    let (train_eval, trainer): (&dyn Evaluate, Trainer<'_>) = match &mut input {
+        Input::Memory(data) => (&*data, Trainer::new(objective.as_ref(), data)),
+        Input::Stream(stream, file) => (
+            &*file,
+            Trainer::on_batches(objective.as_ref(), stream.as_mut()),
+        ),
+    };
 
     let mut observers: Vec<Box<dyn Observer + '_>> = Vec::new();
     if let Some(path) = &config.trace {
-        let every = config
-            .trace_every
-            .unwrap_or((updates_per_epoch / TRACE_ROWS_PER_EPOCH).max(1));
+        let default_every = if config.stream {
+            updates_per_epoch
+        } else {
+            updates_per_epoch / TRACE_ROWS_PER_EPOCH
+        };
         let eval = Evaluator {
             engine: engine.as_ref(),
             objective: objective.as_ref(),
-            train: &train,
-            test: test.as_ref(),
+            train: train_eval,
+            test: test.as_ref().map(|t| t as &dyn Evaluate),
         };
+        let every = config.trace_every.unwrap_or(default_every.max(1));
         let writer = TraceWriter::new(path, every, eval)
             .with_context(|| format!("cannot write the trace {}", path.display()))?;
         observers.push(Box::new(writer));
@@ -73,8 +90,7 @@ pub fn run(config: TrainConfig) -> Result<()> {
     }
     let mut observer_refs: Vec<&mut dyn Observer> =
         observers.iter_mut().map(|o| o.as_mut() as _).collect();
-
-    let outcome = Trainer::new(objective.as_ref(), &train)
+    let outcome = trainer
         .engine(engine.as_ref())
         .regime(config.regime)
         .sampling(config.sampling)
@@ -88,10 +104,11 @@ pub fn run(config: TrainConfig) -> Result<()> {
     drop(observer_refs);
     drop(observers);
 
-    let train_eval = evaluate(engine.as_ref(), objective.as_ref(), &train, &outcome.theta);
-    let test_eval = test
-        .as_ref()
-        .map(|t| evaluate(engine.as_ref(), objective.as_ref(), t, &outcome.theta));
+    let train_result = train_eval.evaluate(engine.as_ref(), objective.as_ref(), &outcome.theta)?;
+    let test_result = match &test {
+        Some(t) => Some(t.evaluate(engine.as_ref(), objective.as_ref(), &outcome.theta)?),
+        None => None,
+    };
 
     if let Some(path) = &config.save {
         let mut model = SavedModel::new(
@@ -101,7 +118,7 @@ pub fn run(config: TrainConfig) -> Result<()> {
             config.intercept,
             &encoding,
         );
-        model.feature_names = train.source().feature_names.clone();
+        model.feature_names = feature_names;
         model.scaler = scaler;
         model.training = config.training_record();
         model
@@ -115,14 +132,15 @@ pub fn run(config: TrainConfig) -> Result<()> {
     report.insert("sampling".into(), json!(sampling_label(&config)));
     report.insert("optimizer".into(), json!(config.chain().name()));
     report.insert("engine".into(), json!(engine.name()));
-    report.insert("samples".into(), json!(train.len()));
-    report.insert("features".into(), json!(train.dim()));
+    report.insert("streamed".into(), json!(config.stream));
+    report.insert("samples".into(), json!(samples));
+    report.insert("features".into(), json!(dim));
     report.insert("parameters".into(), json!(objective.dim()));
     report.insert("epochs".into(), json!(outcome.epochs));
     report.insert("updates".into(), json!(outcome.updates));
     report.insert("sample_gradients".into(), json!(outcome.sample_gradients));
-    put_eval(&mut report, "train", &train_eval);
-    if let Some(e) = &test_eval {
+    put_eval(&mut report, "train", &train_result);
+    if let Some(e) = &test_result {
         put_eval(&mut report, "test", e);
     }
     report.insert("load_seconds".into(), json!(load_seconds));
@@ -131,39 +149,111 @@ pub fn run(config: TrainConfig) -> Result<()> {
         "samples_per_second".into(),
         json!(outcome.sample_gradients as f64 / outcome.seconds.max(1e-12)),
     );
+    if let Some(bytes) = peak_memory_bytes() {
+        report.insert("peak_memory_bytes".into(), json!(bytes));
+    }
     if config.json {
         println!("{}", Value::Object(report));
     } else {
         print_summary(
             &config,
             &outcome,
-            &train_eval,
-            test_eval.as_ref(),
+            &train_result,
+            test_result.as_ref(),
             load_seconds,
         );
     }
     Ok(())
 }
 
-/// Reads the training and test data; the test data is widened to the training dimension.
-fn load(config: &TrainConfig) -> Result<(Dataset, Option<Dataset>)> {
-    let train = data::read(&config.data, &config.read)
+/// Reads (or scans) the data, standardizes and encodes it.
+fn prepare(config: &TrainConfig) -> Result<Prepared> {
+    let loading = Instant::now();
+    if config.stream {
+        let scan = stream::scan(&config.data, &config.read)
+            .with_context(|| format!("cannot read training data {}", config.data.display()))?;
+        let encoding =
+            LabelEncoding::fit_labels(config.model, &config.data, scan.labels.iter().copied())?;
+        let test = load_test(config, scan.dim, None, &encoding)?;
+        let (samples, dim, feature_names) = (scan.rows, scan.dim, scan.feature_names.clone());
+        let stream = Stream::new(
+            &config.data,
+            &config.read,
+            scan,
+            encoding.clone(),
+            config.regime,
+            config.sampling,
+            config.buffer,
+        )?;
+        let file = stream.file();
+        return Ok(Prepared {
+            input: Input::Stream(Box::new(stream), file),
+            test,
+            encoding,
+            scaler: None,
+            feature_names,
+            samples,
+            dim,
+            load_seconds: loading.elapsed().as_secs_f64(),
+        });
+    }
+    let mut train = data::read(&config.data, &config.read)
         .with_context(|| format!("cannot load training data {}", config.data.display()))?;
-    let test = match &config.test {
-        None => None,
-        Some(path) => {
-            let options = ReadOptions {
-                features: config.read.features.or(Some(train.dim())),
-                labels: config.test_labels.clone(),
-                ..config.read.clone()
-            };
-            let mut test = data::read(path, &options)
-                .with_context(|| format!("cannot load test data {}", path.display()))?;
-            test.conform_to(train.dim(), &config.data)?;
-            Some(test)
-        }
+    let load_seconds = loading.elapsed().as_secs_f64();
+    let scaler = if config.standardize {
+        let scaler = Scaler::fit(&train)?;
+        scaler.apply(&mut train)?;
+        Some(scaler)
+    } else {
+        None
     };
-    Ok((train, test))
+    let encoding = LabelEncoding::fit(config.model, &train)?;
+    encoding.encode(&mut train)?;
+    let test = load_test(config, train.dim(), scaler.as_ref(), &encoding)?;
+    Ok(Prepared {
+        samples: train.len(),
+        dim: train.dim(),
+        feature_names: train.source().feature_names.clone(),
+        input: Input::Memory(train),
+        test,
+        encoding,
+        scaler,
+        load_seconds,
+    })
+}
+
+/// Reads the test data, widened to the training dimension, scaled and encoded as the
+/// training data.
+fn load_test(
+    config: &TrainConfig,
+    dim: usize,
+    scaler: Option<&Scaler>,
+    encoding: &LabelEncoding,
+) -> Result<Option<Dataset>> {
+    let Some(path) = &config.test else {
+        return Ok(None);
+    };
+    let options = ReadOptions {
+        features: config.read.features.or(Some(dim)),
+        labels: config.test_labels.clone(),
+        ..config.read.clone()
+    };
+    let mut test = data::read(path, &options)
+        .with_context(|| format!("cannot load test data {}", path.display()))?;
+    test.conform_to(dim, &config.data)?;
+    if let Some(scaler) = scaler {
+        scaler.apply(&mut test)?;
+    }
+    encoding.encode(&mut test)?;
+    Ok(Some(test))
+}
+
+/// The process's peak resident memory (Linux), for `--json`.
+fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 fn put_eval(report: &mut Map<String, Value>, prefix: &str, e: &Evaluation) {
@@ -175,7 +265,7 @@ fn put_eval(report: &mut Map<String, Value>, prefix: &str, e: &Evaluation) {
 
 fn print_summary(
     config: &TrainConfig,
-    outcome: &descent::train::Outcome,
+    outcome: &Outcome,
     train: &Evaluation,
     test: Option<&Evaluation>,
     load_seconds: f64,

@@ -140,13 +140,19 @@ struct DenseRows {
 }
 
 /// The columns: which is the label, what the features are called.
-struct Layout {
+pub(crate) struct Layout {
     header: Vec<String>,
     label: Option<usize>,
 }
 
 impl Layout {
-    fn new(path: &Path, header: Vec<String>, label: &str, require_label: bool) -> Result<Self> {
+    /// The layout of a header; a missing label column is an error when `require_label`.
+    pub(crate) fn new(
+        path: &Path,
+        header: Vec<String>,
+        label: &str,
+        require_label: bool,
+    ) -> Result<Self> {
         let at_header = |reason: String| Error::Parse {
             path: path.to_path_buf(),
             line: 1,
@@ -177,35 +183,69 @@ impl Layout {
         cells: impl Iterator<Item = &'c [u8]>,
         line: u64,
     ) -> std::result::Result<(), String> {
-        let start = rows.values.len();
-        let mut count = 0;
-        for (j, cell) in cells.enumerate() {
-            count += 1;
-            let Some(column) = self.header.get(j) else {
-                continue; // counted, reported as ragged below
-            };
-            let at = |reason: String| format!("column '{column}': {reason}");
-            if cell.is_empty() {
-                return Err(at("empty cell".into()));
-            }
-            if Some(j) == self.label {
-                rows.targets.push(parse_finite(cell).map_err(at)?);
-            } else {
-                rows.values.push(parse_feature(cell).map_err(at)?);
-            }
-        }
-        if count != self.header.len() {
-            rows.values.truncate(start);
-            return Err(format!(
-                "ragged row: {count} cells, but the header has {} columns",
-                self.header.len()
-            ));
-        }
-        if self.label.is_none() {
-            rows.targets.push(0.0);
-        }
+        let target = self.row_into(cells, &mut rows.values)?;
+        rows.targets.push(target);
         rows.lines.push(line);
         Ok(())
+    }
+
+    /// Appends one row's features to `values` and returns its target (0 without a label
+    /// column); on error `values` is unchanged.
+    pub(crate) fn row_into<'c>(
+        &self,
+        cells: impl Iterator<Item = &'c [u8]>,
+        values: &mut Vec<f32>,
+    ) -> std::result::Result<f64, String> {
+        let start = values.len();
+        let (mut count, mut target) = (0, 0.0);
+        let result = (|| {
+            for (j, cell) in cells.enumerate() {
+                count += 1;
+                let Some(column) = self.header.get(j) else {
+                    continue; // counted, reported as ragged below
+                };
+                let at = |reason: String| format!("column '{column}': {reason}");
+                if cell.is_empty() {
+                    return Err(at("empty cell".into()));
+                }
+                if Some(j) == self.label {
+                    target = parse_finite(cell).map_err(at)?;
+                } else {
+                    values.push(parse_feature(cell).map_err(at)?);
+                }
+            }
+            if count != self.header.len() {
+                return Err(format!(
+                    "ragged row: {count} cells, but the header has {} columns",
+                    self.header.len()
+                ));
+            }
+            Ok(target)
+        })();
+        if result.is_err() {
+            values.truncate(start);
+        }
+        result
+    }
+
+    /// Number of feature columns.
+    pub(crate) fn features(&self) -> usize {
+        self.header.len() - usize::from(self.label.is_some())
+    }
+
+    /// Whether the file has the label column.
+    pub(crate) fn labelled(&self) -> bool {
+        self.label.is_some()
+    }
+
+    /// The feature columns' names.
+    pub(crate) fn feature_names(&self) -> Vec<String> {
+        self.header
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| Some(*j) != self.label)
+            .map(|(_, h)| h.clone())
+            .collect()
     }
 
     fn finish(self, path: &Path, rows: DenseRows) -> Result<Dataset> {
@@ -216,13 +256,7 @@ impl Layout {
                 reason: "no data rows after the header: the file holds no samples".into(),
             });
         }
-        let feature_names: Vec<String> = self
-            .header
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| Some(*j) != self.label)
-            .map(|(_, h)| h.clone())
-            .collect();
+        let feature_names = self.feature_names();
         let source = Source {
             path: Some(path.to_path_buf()),
             lines: rows.lines,
@@ -233,7 +267,7 @@ impl Layout {
             values: rows.values,
         };
         let data = Dataset::new(features, rows.targets, source)?;
-        Ok(if self.label.is_some() {
+        Ok(if self.labelled() {
             data
         } else {
             data.unlabelled()

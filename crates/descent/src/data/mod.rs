@@ -20,6 +20,7 @@ pub mod libsvm;
 pub mod npy;
 mod row;
 mod scale;
+pub mod stream;
 pub mod summary;
 pub mod synth;
 pub mod write;

@@ -94,20 +94,65 @@ pub fn evaluate(
     data: &Dataset,
     theta: &[f64],
 ) -> Evaluation {
+    let sums = evaluate_sums(engine, objective, data, theta);
+    finish_evaluation(objective, theta, sums, data.len())
+}
+
+/// Σℓᵢ and the number of correct predictions over `data`, in the engine's blocks.
+pub fn evaluate_sums(
+    engine: &dyn Engine,
+    objective: &dyn Objective,
+    data: &Dataset,
+    theta: &[f64],
+) -> [f64; 2] {
+    let classifier = objective.task() != Task::Regression;
     let f = |range: Range<usize>, out: &mut [f64]| {
         for i in range {
             let (x, y) = (data.row(i), data.target(i));
             out[0] += objective.loss(theta, x, y);
-            if objective.task() != Task::Regression && same_label(objective.predict(theta, x), y) {
+            if classifier && same_label(objective.predict(theta, x), y) {
                 out[1] += 1.0;
             }
         }
     };
     let mut sums = [0.0; 2];
     engine.block_sum(data.len(), 2, &f, &mut sums);
-    let m = data.len().max(1) as f64;
+    sums
+}
+
+/// The [`Evaluation`] of sums from [`evaluate_sums`] over `rows` samples.
+pub fn finish_evaluation(
+    objective: &dyn Objective,
+    theta: &[f64],
+    sums: [f64; 2],
+    rows: usize,
+) -> Evaluation {
+    let m = rows.max(1) as f64;
     Evaluation {
         loss: sums[0] / m + objective.penalty(theta),
         accuracy: (objective.task() != Task::Regression).then(|| sums[1] / m),
+    }
+}
+
+/// Data whose full objective can be evaluated: a data set in memory, or a file streamed from
+/// disk.
+pub trait Evaluate {
+    /// f(θ) and accuracy over all of the data.
+    fn evaluate(
+        &self,
+        engine: &dyn Engine,
+        objective: &dyn Objective,
+        theta: &[f64],
+    ) -> crate::Result<Evaluation>;
+}
+
+impl Evaluate for Dataset {
+    fn evaluate(
+        &self,
+        engine: &dyn Engine,
+        objective: &dyn Objective,
+        theta: &[f64],
+    ) -> crate::Result<Evaluation> {
+        Ok(evaluate(engine, objective, self, theta))
     }
 }

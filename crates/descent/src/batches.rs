@@ -1,0 +1,77 @@
+//! Where the training loop's batches come from: a data set in memory (walked by a
+//! [`Sampler`]) or a stream read from disk ([`crate::data::stream`]). The loop sees only
+//! [`Batches`], so both run the same update code.
+
+use crate::data::Dataset;
+use crate::regime::{Regime, Sampler, Sampling};
+use crate::Result;
+
+/// The generator every random choice of a run comes from.
+pub type Rng = rand_xoshiro::Xoshiro256PlusPlus;
+
+/// A source of batches, epoch by epoch.
+pub trait Batches {
+    /// Samples in one epoch (M).
+    fn samples(&self) -> usize;
+    /// Features of every row.
+    fn dim(&self) -> usize;
+    /// Updates in one epoch.
+    fn updates_per_epoch(&self) -> u64;
+    /// What the data is, for messages.
+    fn describe(&self) -> String;
+    /// Starts an epoch.
+    fn start_epoch(&mut self, rng: &mut Rng) -> Result<()>;
+    /// The next batch of the epoch as rows of a data set and the indices of its samples
+    /// (sorted), or `None` when the epoch is over.
+    fn next_batch(&mut self, rng: &mut Rng) -> Result<Option<(&Dataset, &[usize])>>;
+}
+
+/// Batches of a data set in memory.
+pub struct InMemory<'a> {
+    data: &'a Dataset,
+    regime: Regime,
+    sampler: Sampler,
+    next: usize,
+}
+
+impl<'a> InMemory<'a> {
+    /// Batches of `data` for `regime` in the order of `sampling`.
+    pub fn new(data: &'a Dataset, regime: Regime, sampling: Sampling) -> Self {
+        InMemory {
+            data,
+            regime,
+            sampler: Sampler::new(regime, sampling, data.len()),
+            next: 0,
+        }
+    }
+}
+
+impl Batches for InMemory<'_> {
+    fn samples(&self) -> usize {
+        self.data.len()
+    }
+
+    fn dim(&self) -> usize {
+        self.data.dim()
+    }
+
+    fn updates_per_epoch(&self) -> u64 {
+        self.regime.updates_per_epoch(self.data.len())
+    }
+
+    fn describe(&self) -> String {
+        self.data.display_path().display().to_string()
+    }
+
+    fn start_epoch(&mut self, rng: &mut Rng) -> Result<()> {
+        self.sampler.draw(rng);
+        self.next = 0;
+        Ok(())
+    }
+
+    fn next_batch(&mut self, _rng: &mut Rng) -> Result<Option<(&Dataset, &[usize])>> {
+        let batch = self.sampler.batch(self.next);
+        self.next += 1;
+        Ok(batch.map(|b| (self.data, b)))
+    }
+}
