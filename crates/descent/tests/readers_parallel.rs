@@ -131,3 +131,59 @@ proptest! {
         let _ = csv::parse(Path::new("fuzz.csv"), &bytes, "label", false, parts);
     }
 }
+
+/// `.npy` files: a valid magic and version, then a random (often nearly valid) header and
+/// random data.
+fn npy_like_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let descr = prop::sample::select(vec![
+        "<f4", "<f8", ">f8", "<i8", "|u1", "|b1", "<c8", "x", "",
+    ]);
+    let order = prop::sample::select(vec!["False", "True", "maybe"]);
+    let shape = prop::sample::select(vec![
+        "(3, 2)",
+        "(6,)",
+        "()",
+        "(2, 3, 1)",
+        "(99999999999, 9)",
+        "(a,)",
+        "(4, 2",
+    ]);
+    let version = prop::sample::select(vec![1u8, 2, 3, 9]);
+    (
+        descr,
+        order,
+        shape,
+        version,
+        prop::collection::vec(any::<u8>(), 0..64),
+    )
+        .prop_map(|(descr, order, shape, version, data)| {
+            let header =
+                format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}\n");
+            let mut bytes = b"\x93NUMPY".to_vec();
+            bytes.push(version);
+            bytes.push(0);
+            if version == 1 {
+                bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+            } else {
+                bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+            }
+            bytes.extend_from_slice(header.as_bytes());
+            bytes.extend_from_slice(&data);
+            bytes
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases() / 4))]
+
+    #[test]
+    fn fuzz_npy_reader_never_panics(x in npy_like_bytes(), y in npy_like_bytes(), cut in 0usize..200) {
+        let dir = tempfile::tempdir().unwrap();
+        let (xp, yp) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+        std::fs::write(&xp, &x[..x.len().min(cut.max(8))]).unwrap();
+        std::fs::write(&yp, &y).unwrap();
+        let _ = descent::data::npy::read_pair(&xp, &yp);
+        std::fs::write(&xp, &x).unwrap();
+        let _ = descent::data::npy::read_pair(&xp, &yp);
+    }
+}

@@ -29,6 +29,7 @@ pub fn run(args: GenArgs) -> Result<()> {
         seed: args.seed,
     };
     let is_cache_name = args.out.extension().is_some_and(|e| e == "descent");
+    spec.validate()?;
     let format = args.format.unwrap_or(if is_cache_name {
         Format::Cache
     } else {

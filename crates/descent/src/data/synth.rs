@@ -88,7 +88,7 @@ pub fn generate(spec: &Spec) -> Result<Dataset> {
 /// Generates blocks `range` (each of [`BLOCK_ROWS`] rows, the last possibly fewer) in
 /// parallel, in order. Writers call this a few blocks at a time to bound memory.
 pub fn generate_blocks(spec: &Spec, range: std::ops::Range<usize>) -> Result<Vec<Dataset>> {
-    check(spec)?;
+    spec.validate()?;
     let truth = Truth::new(spec);
     range
         .into_par_iter()
@@ -102,34 +102,38 @@ pub fn generate_blocks(spec: &Spec, range: std::ops::Range<usize>) -> Result<Vec
         .collect()
 }
 
-fn check(spec: &Spec) -> Result<()> {
-    if spec.rows == 0 {
-        return Err(Error::config("--rows", 0, "a whole number ≥ 1"));
+impl Spec {
+    /// Checks every setting, with the allowed range in the error.
+    pub fn validate(&self) -> Result<()> {
+        let spec = self;
+        if spec.rows == 0 {
+            return Err(Error::config("--rows", 0, "a whole number ≥ 1"));
+        }
+        if spec.features == 0 || spec.features > u32::MAX as usize {
+            return Err(Error::config(
+                "--features",
+                spec.features,
+                "a whole number in 1..=4294967295",
+            ));
+        }
+        if spec.kind == Kind::Sparse && !(1..=spec.features).contains(&spec.nnz) {
+            return Err(Error::config(
+                "--nnz",
+                spec.nnz,
+                format!("a whole number in 1..={}", spec.features),
+            ));
+        }
+        if !(spec.noise >= 0.0 && spec.noise.is_finite())
+            || (spec.kind == Kind::Sparse && spec.noise > 0.5)
+        {
+            return Err(Error::config(
+                "--noise",
+                spec.noise,
+                "a finite number ≥ 0 (a flip probability ≤ 0.5 for sparse data)",
+            ));
+        }
+        Ok(())
     }
-    if spec.features == 0 || spec.features > u32::MAX as usize {
-        return Err(Error::config(
-            "--features",
-            spec.features,
-            "a whole number in 1..=4294967295",
-        ));
-    }
-    if spec.kind == Kind::Sparse && !(1..=spec.features).contains(&spec.nnz) {
-        return Err(Error::config(
-            "--nnz",
-            spec.nnz,
-            format!("a whole number in 1..={}", spec.features),
-        ));
-    }
-    if !(spec.noise >= 0.0 && spec.noise.is_finite())
-        || (spec.kind == Kind::Sparse && spec.noise > 0.5)
-    {
-        return Err(Error::config(
-            "--noise",
-            spec.noise,
-            "a finite number ≥ 0 (a flip probability ≤ 0.5 for sparse data)",
-        ));
-    }
-    Ok(())
 }
 
 /// The hidden model and, for sparse data, the feature distribution.
