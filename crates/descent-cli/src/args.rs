@@ -36,9 +36,16 @@ pub enum Command {
 /// Where data comes from.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// Data file: CSV with a header, or LibSVM/svmlight.
+    /// Data file: CSV with a header, LibSVM/svmlight, NumPy X.npy, or a cache folder.
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
+    #[command(flatten)]
+    pub how: ReadArgs,
+}
+
+/// How to read a data file.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
     /// File format [default: from the path: a `descent convert` folder is a cache, .npy is
     /// NumPy, .csv is CSV, anything else LibSVM].
     #[arg(long, value_name = "FORMAT", value_parser = checked::<Format>)]
@@ -46,12 +53,12 @@ pub struct DataArgs {
     /// CSV: the name of the target column.
     #[arg(long, value_name = "NAME", default_value = "label")]
     pub label: String,
-    /// NumPy: the labels (1-D .npy) that go with `--data X.npy`.
+    /// NumPy: the labels (1-D .npy) that go with the feature matrix X.npy.
     #[arg(long, value_name = "PATH")]
     pub labels: Option<PathBuf>,
 }
 
-impl DataArgs {
+impl ReadArgs {
     /// The reader settings these flags ask for.
     pub fn read_options(&self, features: Option<usize>, require_label: bool) -> ReadOptions {
         ReadOptions {
@@ -187,15 +194,8 @@ pub struct ConvertArgs {
     /// The cache folder to create (must not exist).
     #[arg(value_name = "OUT")]
     pub output: PathBuf,
-    /// Input format [default: from the path].
-    #[arg(long, value_name = "FORMAT", value_parser = checked::<Format>)]
-    pub format: Option<Format>,
-    /// CSV: the name of the target column.
-    #[arg(long, value_name = "NAME", default_value = "label")]
-    pub label: String,
-    /// NumPy: the labels that go with IN.
-    #[arg(long, value_name = "PATH")]
-    pub labels: Option<PathBuf>,
+    #[command(flatten)]
+    pub how: ReadArgs,
     /// LibSVM: number of features [default: the largest index in the file].
     #[arg(long, value_name = "N")]
     pub features: Option<usize>,

@@ -96,7 +96,7 @@ impl TrainConfig {
             bail!("--trace and --save name the same file");
         }
         Ok(TrainConfig {
-            read: a.input.read_options(a.features, true),
+            read: a.input.how.read_options(a.features, true),
             data: a.input.data,
             test: a.test,
             test_labels: a.test_labels,

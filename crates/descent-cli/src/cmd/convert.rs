@@ -2,19 +2,13 @@
 
 use crate::args::ConvertArgs;
 use anyhow::{Context, Result};
-use descent::data::{self, cache, ReadOptions};
+use descent::data::{self, cache};
 use std::time::Instant;
 
 /// Runs `descent convert`.
 pub fn run(args: ConvertArgs) -> Result<()> {
     let started = Instant::now();
-    let options = ReadOptions {
-        format: args.format,
-        label: args.label,
-        require_label: true,
-        features: args.features,
-        labels: args.labels,
-    };
+    let options = args.how.read_options(args.features, true);
     let data = data::read(&args.input, &options)
         .with_context(|| format!("cannot load {}", args.input.display()))?;
     let loaded = started.elapsed().as_secs_f64();

@@ -10,12 +10,12 @@ use std::time::Instant;
 /// Runs `descent inspect`.
 pub fn run(args: InspectArgs) -> Result<()> {
     let path = &args.input.data;
-    let options = args.input.read_options(args.features, false);
+    let options = args.input.how.read_options(args.features, false);
     let started = Instant::now();
     let data =
         data::read(path, &options).with_context(|| format!("cannot load {}", path.display()))?;
     let seconds = started.elapsed().as_secs_f64();
-    let bytes = input_bytes(path, args.input.labels.as_deref());
+    let bytes = input_bytes(path, args.input.how.labels.as_deref());
     let summary = Summary::of(&data);
     let mb_per_second = bytes as f64 / 1e6 / seconds.max(1e-9);
     if args.json {
@@ -46,7 +46,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
         s.value_range[0], s.value_range[1]
     );
     if !data.is_labelled() {
-        println!("  labels       none (no '{}' column)", args.input.label);
+        println!("  labels       none (no '{}' column)", args.input.how.label);
     } else if let Some(counts) = &s.labels.counts {
         let list: Vec<String> = counts
             .iter()

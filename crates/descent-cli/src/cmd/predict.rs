@@ -12,7 +12,10 @@ use std::io::Write;
 /// Runs `descent predict`.
 pub fn run(args: PredictArgs) -> Result<()> {
     let model = SavedModel::load(&args.model)?;
-    let options = args.input.read_options(Some(model.n_features), args.json);
+    let options = args
+        .input
+        .how
+        .read_options(Some(model.n_features), args.json);
     let mut data = data::read(&args.input.data, &options)
         .with_context(|| format!("cannot load {}", args.input.data.display()))?;
     model.prepare(&mut data, &args.model)?;
@@ -27,7 +30,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
             bail!(
                 "{} has no label column '{}': metrics need labels (use --label NAME)",
                 args.input.data.display(),
-                args.input.label
+                args.input.how.label
             );
         }
         let e = evaluate(&Serial, objective.as_ref(), &data, &theta);
