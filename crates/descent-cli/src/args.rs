@@ -28,6 +28,13 @@ pub enum Command {
     Gen(GenArgs),
     /// Describe a data file: size, sparsity, labels, value ranges, load speed.
     Inspect(InspectArgs),
+    /// Run several methods on the same data, start and budget (epochs), over seeds: a table,
+    /// comparison.json and loss curves against epochs, updates and time.
+    Compare(Box<CompareArgs>),
+    /// Loss landscapes of a two-parameter model: training beside population surface, minima,
+    /// the paths of several methods, per-sample surfaces, gradient noise, basins.
+    #[command(allow_negative_numbers = true)]
+    Landscape(LandscapeArgs),
     /// Convert a data file to the binary cache (a folder of NumPy arrays that loads at memory
     /// speed and that `train`, `inspect` and `predict` accept as --data).
     Convert(ConvertArgs),
@@ -183,6 +190,94 @@ pub struct GenArgs {
     /// Output format: csv, libsvm or cache [default: from the extension].
     #[arg(long, value_name = "FORMAT", value_parser = checked::<Format>)]
     pub format: Option<Format>,
+}
+
+/// `descent compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// LibSVM: number of features [default: the largest index in the file].
+    #[arg(long, value_name = "N")]
+    pub features: Option<usize>,
+    /// Held-out data (same format as --data).
+    #[arg(long, value_name = "PATH")]
+    pub test: Option<PathBuf>,
+    /// NumPy: the labels of `--test X_test.npy`.
+    #[arg(long, value_name = "PATH")]
+    pub test_labels: Option<PathBuf>,
+    /// Model: least-squares, logistic, hinge or softmax.
+    #[arg(long, value_name = "MODEL", value_parser = checked::<ModelKind>)]
+    pub model: ModelKind,
+    /// Methods, each optionally with its rate (METHOD@LR).
+    #[arg(long, value_name = "LIST", default_value = "batch,sgd,minibatch:32")]
+    pub methods: String,
+    /// The rate η₁ for single-sample steps; methods without @LR use η₁·√(batch size).
+    #[arg(long, value_name = "F", default_value_t = 0.01)]
+    pub lr: f64,
+    /// Epochs for every method (the same number of sample gradients).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub epochs: u64,
+    /// Seeds per method (the stochastic methods' samplers).
+    #[arg(long, value_name = "K", default_value_t = 3)]
+    pub seeds: u64,
+    /// L2 strength λ.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub l2: f64,
+    /// Standardize dense features.
+    #[arg(long)]
+    pub standardize: bool,
+    /// Threads for batch gradients [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "comparison")]
+    pub out: PathBuf,
+    /// Print comparison.json on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `descent landscape`.
+#[derive(Debug, Args)]
+pub struct LandscapeArgs {
+    /// The built-in problem: sine (non-convex, two valleys) or line (convex).
+    #[arg(long, default_value = "sine")]
+    pub problem: String,
+    /// Selection bias of the training sample (0: a fair sample of the population; larger
+    /// values over-sample large x).
+    #[arg(long, value_name = "F", default_value_t = 3.0)]
+    pub bias: f64,
+    /// Training samples M.
+    #[arg(long, value_name = "M", default_value_t = 200)]
+    pub rows: usize,
+    /// Methods to run from the same start, each optionally with its rate (METHOD@LR).
+    #[arg(long, value_name = "LIST", default_value = "batch,sgd,minibatch:8")]
+    pub methods: String,
+    /// The rate η₁ for single-sample steps; methods without @LR use η₁·√(batch size).
+    #[arg(long, value_name = "F", default_value_t = 0.02)]
+    pub lr: f64,
+    /// Epochs for every method (equal budgets of sample gradients).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub epochs: u64,
+    /// Starting point "a,b" [default: the problem's].
+    #[arg(long, value_name = "A,B", allow_hyphen_values = true)]
+    pub start: Option<String>,
+    /// Seed of the training sample and of the stochastic methods.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// Grid points per side.
+    #[arg(long, value_name = "N", default_value_t = 121)]
+    pub grid: usize,
+    /// Basins study: run every method from N starts (a lattice over the window)...
+    #[arg(long, value_name = "N")]
+    pub starts: Option<usize>,
+    /// ...with K seeds each.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub seeds: u64,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "landscape")]
+    pub out: PathBuf,
 }
 
 /// `descent convert`.

@@ -124,6 +124,18 @@ impl TrainConfig {
         })
     }
 
+    /// Where the data comes from and how to prepare it.
+    pub fn sources(&self) -> crate::cmd::load::Sources<'_> {
+        crate::cmd::load::Sources {
+            data: &self.data,
+            read: &self.read,
+            test: self.test.as_deref(),
+            test_labels: self.test_labels.as_deref(),
+            standardize: self.standardize,
+            model: self.model,
+        }
+    }
+
     /// The optimizer chain the flags ask for.
     pub fn chain(&self) -> Chain {
         let chain = Chain::new();

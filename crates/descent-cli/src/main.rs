@@ -8,6 +8,7 @@
 mod args;
 mod cmd;
 mod config;
+mod methods;
 mod progress;
 
 use clap::Parser;

@@ -70,7 +70,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Gives a temporary file or folder the mode an ordinary file or folder would get
 /// (temporary ones are created private).
-pub(crate) fn readable_by_all(path: &Path, mode: u32) -> std::io::Result<()> {
+pub fn readable_by_all(path: &Path, mode: u32) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

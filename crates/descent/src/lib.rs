@@ -36,6 +36,7 @@ pub mod data;
 pub mod engine;
 mod error;
 pub mod labels;
+pub mod landscape;
 pub mod model;
 pub mod objective;
 pub mod observe;

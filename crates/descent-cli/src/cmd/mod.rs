@@ -1,8 +1,11 @@
 //! One file per subcommand.
 
+mod compare;
 mod convert;
 mod gen;
 mod inspect;
+mod landscape;
+pub mod load;
 mod predict;
 mod train;
 
@@ -17,5 +20,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Gen(args) => gen::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Landscape(args) => landscape::run(args),
+        Command::Compare(args) => compare::run(*args),
     }
 }

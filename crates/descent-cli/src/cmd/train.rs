@@ -1,10 +1,11 @@
 //! `descent train`: load (or scan, to stream), encode, train, report, save.
 
+use super::load::{load, load_test};
 use crate::config::TrainConfig;
 use crate::progress::Progress;
 use anyhow::{Context, Result};
 use descent::data::stream::{self, Stream, StreamFile};
-use descent::data::{self, Dataset, ReadOptions, Scaler};
+use descent::data::{Dataset, Scaler};
 use descent::engine::{Engine, Evaluate, Evaluation, Serial, Threads};
 use descent::labels::LabelEncoding;
 use descent::model::SavedModel;
@@ -174,7 +175,7 @@ fn prepare(config: &TrainConfig) -> Result<Prepared> {
             .with_context(|| format!("cannot read training data {}", config.data.display()))?;
         let encoding =
             LabelEncoding::fit_labels(config.model, &config.data, scan.labels.iter().copied())?;
-        let test = load_test(config, scan.dim, None, &encoding)?;
+        let test = load_test(&config.sources(), scan.dim, None, &encoding)?;
         let (samples, dim, feature_names) = (scan.rows, scan.dim, scan.feature_names.clone());
         let stream = Stream::new(
             &config.data,
@@ -197,55 +198,17 @@ fn prepare(config: &TrainConfig) -> Result<Prepared> {
             load_seconds: loading.elapsed().as_secs_f64(),
         });
     }
-    let mut train = data::read(&config.data, &config.read)
-        .with_context(|| format!("cannot load training data {}", config.data.display()))?;
-    let load_seconds = loading.elapsed().as_secs_f64();
-    let scaler = if config.standardize {
-        let scaler = Scaler::fit(&train)?;
-        scaler.apply(&mut train)?;
-        Some(scaler)
-    } else {
-        None
-    };
-    let encoding = LabelEncoding::fit(config.model, &train)?;
-    encoding.encode(&mut train)?;
-    let test = load_test(config, train.dim(), scaler.as_ref(), &encoding)?;
+    let loaded = load(&config.sources())?;
     Ok(Prepared {
-        samples: train.len(),
-        dim: train.dim(),
-        feature_names: train.source().feature_names.clone(),
-        input: Input::Memory(train),
-        test,
-        encoding,
-        scaler,
-        load_seconds,
+        samples: loaded.train.len(),
+        dim: loaded.train.dim(),
+        feature_names: loaded.train.source().feature_names.clone(),
+        input: Input::Memory(loaded.train),
+        test: loaded.test,
+        encoding: loaded.encoding,
+        scaler: loaded.scaler,
+        load_seconds: loaded.load_seconds,
     })
-}
-
-/// Reads the test data, widened to the training dimension, scaled and encoded as the
-/// training data.
-fn load_test(
-    config: &TrainConfig,
-    dim: usize,
-    scaler: Option<&Scaler>,
-    encoding: &LabelEncoding,
-) -> Result<Option<Dataset>> {
-    let Some(path) = &config.test else {
-        return Ok(None);
-    };
-    let options = ReadOptions {
-        features: config.read.features.or(Some(dim)),
-        labels: config.test_labels.clone(),
-        ..config.read.clone()
-    };
-    let mut test = data::read(path, &options)
-        .with_context(|| format!("cannot load test data {}", path.display()))?;
-    test.conform_to(dim, &config.data)?;
-    if let Some(scaler) = scaler {
-        scaler.apply(&mut test)?;
-    }
-    encoding.encode(&mut test)?;
-    Ok(Some(test))
 }
 
 /// The process's peak resident memory (Linux), for `--json`.

@@ -25,11 +25,13 @@
 mod linear;
 mod margin;
 mod penalty;
+mod sine;
 mod softmax;
 
 pub use linear::Linear;
 pub use margin::{Hinge, LeastSquares, Logistic, MarginLoss};
 pub use penalty::L2;
+pub use sine::SineRegression;
 pub use softmax::Softmax;
 
 use crate::data::Row;

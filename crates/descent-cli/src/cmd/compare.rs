@@ -1,0 +1,342 @@
+//! `descent compare`: several methods on the same data, from the same start (zero), with the
+//! same budget of per-sample gradients, over several seeds. Writes a table, `comparison.json`
+//! and loss curves against epochs, updates and time, plus the distance between the methods'
+//! iterates epoch by epoch.
+
+use super::load::{load, Sources};
+use crate::args::CompareArgs;
+use crate::methods::{self, Method};
+use anyhow::{bail, Context, Result};
+use descent::engine::{evaluate, Engine, Serial, Threads};
+use descent::observe::{Control, Observer, Plan, State};
+use descent::prelude::*;
+use descent_report::{save, Curve, CurveFigure, PALETTE};
+use serde_json::{json, Value};
+
+/// Loss points per epoch on the curves.
+const POINTS_PER_EPOCH: u64 = 10;
+
+/// Records the training loss ten times an epoch and the iterate at every epoch's end.
+struct Recorder<'a> {
+    objective: &'a dyn Objective,
+    data: &'a Dataset,
+    every: u64,
+    /// (epochs, updates, seconds, training loss).
+    losses: Vec<[f64; 4]>,
+    /// θ after each epoch, the start first.
+    epoch_ends: Vec<Vec<f64>>,
+}
+
+impl Recorder<'_> {
+    fn record(&mut self, s: &State<'_>) {
+        let loss = evaluate(&Serial, self.objective, self.data, s.theta).loss;
+        self.losses
+            .push([s.epoch, s.update as f64, s.seconds, loss]);
+    }
+}
+
+impl Observer for Recorder<'_> {
+    fn on_start(&mut self, plan: &Plan, s: &State<'_>) -> descent::Result<()> {
+        self.every = (plan.updates_per_epoch / POINTS_PER_EPOCH).max(1);
+        self.record(s);
+        self.epoch_ends.push(s.theta.to_vec());
+        Ok(())
+    }
+
+    fn on_step(&mut self, s: &State<'_>) -> descent::Result<Control> {
+        if s.update % self.every == 0 {
+            self.record(s);
+        }
+        Ok(Control::Continue)
+    }
+
+    fn on_epoch(&mut self, s: &State<'_>) -> descent::Result<Control> {
+        self.epoch_ends.push(s.theta.to_vec());
+        Ok(Control::Continue)
+    }
+
+    fn on_finish(&mut self, s: &State<'_>) -> descent::Result<()> {
+        if self.losses.last().map(|l| l[1]) != Some(s.update as f64) {
+            self.record(s);
+        }
+        Ok(())
+    }
+}
+
+/// One method's runs.
+struct Runs {
+    method: Method,
+    outcomes: Vec<Outcome>,
+    losses: Vec<Vec<[f64; 4]>>,
+    epoch_ends: Vec<Vec<Vec<f64>>>,
+}
+
+/// Runs `descent compare`.
+pub fn run(args: CompareArgs) -> Result<()> {
+    if args.epochs == 0 || args.seeds == 0 {
+        bail!("--epochs and --seeds must be ≥ 1");
+    }
+    let read = args.input.how.read_options(args.features, true);
+    let loaded = load(&Sources {
+        data: &args.input.data,
+        read: &read,
+        test: args.test.as_deref(),
+        test_labels: args.test_labels.as_deref(),
+        standardize: args.standardize,
+        model: args.model,
+    })?;
+    let (train, test) = (&loaded.train, loaded.test.as_ref());
+    let methods = methods::parse(&args.methods, args.lr, train.len())?;
+    let objective = args
+        .model
+        .build(train.dim(), loaded.encoding.n_classes(), true, args.l2);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let engine: Box<dyn Engine> = if threads > 1 {
+        Box::new(Threads::new(threads)?)
+    } else {
+        Box::new(Serial)
+    };
+
+    let mut all = Vec::new();
+    for method in &methods {
+        let mut runs = Runs {
+            method: method.clone(),
+            outcomes: Vec::new(),
+            losses: Vec::new(),
+            epoch_ends: Vec::new(),
+        };
+        for seed in 0..args.seeds {
+            let mut recorder = Recorder {
+                objective: objective.as_ref(),
+                data: train,
+                every: 1,
+                losses: Vec::new(),
+                epoch_ends: Vec::new(),
+            };
+            let outcome = Trainer::new(objective.as_ref(), train)
+                .engine(engine.as_ref())
+                .regime(method.regime)
+                .schedule(Schedule::Constant { eta0: method.lr })
+                .epochs(args.epochs)
+                .seed(seed)
+                .run(&mut [&mut recorder])
+                .with_context(|| format!("{} with η = {}", method.label(), method.lr))?;
+            runs.outcomes.push(outcome);
+            runs.losses.push(recorder.losses);
+            runs.epoch_ends.push(recorder.epoch_ends);
+        }
+        all.push(runs);
+    }
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut written = Vec::new();
+    let curve = |runs: &Runs, k: usize, x: usize| Curve {
+        name: format!("{} (η = {:.3})", runs.method.label(), runs.method.lr),
+        points: runs.losses[0].iter().map(|p| (p[x], p[3])).collect(),
+        colour: PALETTE[k % PALETTE.len()],
+    };
+    for (name, x, x_label, log_x) in [
+        (
+            "loss_vs_epochs",
+            0,
+            "epochs (per-sample gradients / M)",
+            false,
+        ),
+        ("loss_vs_updates", 1, "updates (log scale)", true),
+        ("loss_vs_time", 2, "training seconds", false),
+    ] {
+        let figure = CurveFigure {
+            title: format!(
+                "{} on {}: training loss (seed 0)",
+                args.model.name(),
+                file_name(&args.input.data)
+            ),
+            x_label: x_label.into(),
+            y_label: "training loss f(θ)".into(),
+            curves: all
+                .iter()
+                .enumerate()
+                .map(|(k, r)| curve(r, k, x))
+                .filter(|c| !c.points.is_empty())
+                .map(|mut c| {
+                    if log_x {
+                        c.points.retain(|p| p.0 > 0.0);
+                    }
+                    c
+                })
+                .collect(),
+            log_x,
+            log_y: true,
+        };
+        written.extend(save(&figure, &args.out.join(name))?);
+    }
+    let reference = &all[0];
+    let distances: Vec<Curve> = all
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(k, r)| Curve {
+            name: format!(
+                "‖θ({}) − θ({})‖",
+                r.method.label(),
+                reference.method.label()
+            ),
+            points: r.epoch_ends[0]
+                .iter()
+                .zip(&reference.epoch_ends[0])
+                .enumerate()
+                .map(|(e, (a, b))| (e as f64, distance(a, b)))
+                .collect(),
+            colour: PALETTE[k % PALETTE.len()],
+        })
+        .collect();
+    if !distances.is_empty() {
+        let figure = CurveFigure {
+            title: format!(
+                "Distance between iterates after each epoch (seed 0), against {}",
+                reference.method.label()
+            ),
+            x_label: "epochs".into(),
+            y_label: "distance".into(),
+            curves: distances,
+            log_x: false,
+            log_y: false,
+        };
+        written.extend(save(&figure, &args.out.join("distance"))?);
+    }
+
+    let rows: Vec<Value> = all
+        .iter()
+        .map(|r| method_json(r, objective.as_ref(), engine.as_ref(), train, test))
+        .collect();
+    let finals: Vec<Vec<f64>> = all.iter().map(|r| r.outcomes[0].theta.clone()).collect();
+    let report = json!({
+        "data": args.input.data.display().to_string(),
+        "model": args.model.name(),
+        "samples": train.len(),
+        "features": train.dim(),
+        "epochs": args.epochs,
+        "seeds": args.seeds,
+        "l2": args.l2,
+        "rate_rule": "methods without @LR use lr·sqrt(batch size)",
+        "start": "zeros",
+        "methods": rows,
+        "final_distance": {
+            "methods": all.iter().map(|r| r.method.label()).collect::<Vec<_>>(),
+            "matrix": finals.iter().map(|a| finals.iter().map(|b| distance(a, b)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "note": "‖θ_i − θ_j‖ between the final parameters of seed 0",
+        },
+        "files": written.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect::<Vec<_>>(),
+    });
+    let path = args.out.join("comparison.json");
+    let text = format!("{}\n", serde_json::to_string_pretty(&report)?);
+    descent::atomic::write(&path, text.as_bytes())?;
+    if args.json {
+        print!("{text}");
+    } else {
+        print_table(&report);
+        println!("wrote {} and {} figures", path.display(), written.len() / 2);
+    }
+    Ok(())
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+fn distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// Median and interquartile range.
+fn summary(mut values: Vec<f64>) -> Value {
+    values.sort_by(f64::total_cmp);
+    let q = |p: f64| values[((values.len() - 1) as f64 * p).round() as usize];
+    json!({ "median": q(0.5), "q1": q(0.25), "q3": q(0.75), "values": values })
+}
+
+fn method_json(
+    r: &Runs,
+    objective: &dyn Objective,
+    engine: &dyn Engine,
+    train: &Dataset,
+    test: Option<&Dataset>,
+) -> Value {
+    let train_evals: Vec<_> = r
+        .outcomes
+        .iter()
+        .map(|o| evaluate(engine, objective, train, &o.theta))
+        .collect();
+    let mut row = json!({
+        "method": r.method.label(),
+        "lr": r.method.lr,
+        "updates": r.outcomes[0].updates,
+        "sample_gradients": r.outcomes[0].sample_gradients,
+        "train_loss": summary(train_evals.iter().map(|e| e.loss).collect()),
+        "seconds": summary(r.outcomes.iter().map(|o| o.seconds).collect()),
+        "samples_per_second": summary(r.outcomes.iter().map(|o| o.sample_gradients as f64 / o.seconds.max(1e-12)).collect()),
+    });
+    if train_evals[0].accuracy.is_some() {
+        row["train_accuracy"] = summary(train_evals.iter().filter_map(|e| e.accuracy).collect());
+    }
+    if let Some(test) = test {
+        let evals: Vec<_> = r
+            .outcomes
+            .iter()
+            .map(|o| evaluate(engine, objective, test, &o.theta))
+            .collect();
+        row["test_loss"] = summary(evals.iter().map(|e| e.loss).collect());
+        if evals[0].accuracy.is_some() {
+            row["test_accuracy"] = summary(evals.iter().filter_map(|e| e.accuracy).collect());
+        }
+    }
+    row
+}
+
+fn print_table(report: &Value) {
+    let median = |v: &Value| {
+        v["median"]
+            .as_f64()
+            .map_or("-".to_string(), |x| format!("{x:.5}"))
+    };
+    println!(
+        "{} on {} ({} samples, {} epochs, {} seeds; medians)",
+        report["model"].as_str().unwrap_or(""),
+        report["data"].as_str().unwrap_or(""),
+        report["samples"],
+        report["epochs"],
+        report["seeds"]
+    );
+    println!(
+        "  {:<18} {:>8} {:>9} {:>11} {:>11} {:>10} {:>10} {:>12}",
+        "method", "lr", "updates", "train loss", "test loss", "accuracy", "seconds", "samples/s"
+    );
+    for row in report["methods"].as_array().into_iter().flatten() {
+        let accuracy = if row["test_accuracy"].is_object() {
+            &row["test_accuracy"]
+        } else {
+            &row["train_accuracy"]
+        };
+        println!(
+            "  {:<18} {:>8.4} {:>9} {:>11} {:>11} {:>10} {:>10} {:>12}",
+            row["method"].as_str().unwrap_or(""),
+            row["lr"].as_f64().unwrap_or(f64::NAN),
+            row["updates"].as_u64().unwrap_or(0),
+            median(&row["train_loss"]),
+            median(&row["test_loss"]),
+            median(accuracy),
+            median(&row["seconds"]),
+            row["samples_per_second"]["median"]
+                .as_f64()
+                .map_or("-".into(), |v| format!("{v:.0}")),
+        );
+    }
+}
