@@ -9,7 +9,7 @@ use descent::data::{Dataset, Row};
 use descent::engine::{evaluate, Serial};
 use descent::landscape::noise::GradientNoise;
 use descent::landscape::{minima, Grid, Problem};
-use descent::objective::{ModelKind, Objective, SineRegression};
+use descent::objective::{ModelKind, SineRegression};
 
 fn training_minima(problem: &Problem, data: &Dataset) -> Vec<minima::Minimum> {
     let objective = problem.model.objective();
