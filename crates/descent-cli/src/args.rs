@@ -244,6 +244,24 @@ pub struct LandscapeArgs {
     /// The built-in problem: sine (non-convex, two valleys) or line (convex).
     #[arg(long, default_value = "sine")]
     pub problem: String,
+    /// Your own training data instead of a built-in problem (with --test and --model; the
+    /// model must have exactly two parameters).
+    #[arg(long, value_name = "PATH", requires = "test")]
+    pub data: Option<PathBuf>,
+    /// With --data: held-out data, whose loss stands in for the population loss.
+    #[arg(long, value_name = "PATH")]
+    pub test: Option<PathBuf>,
+    /// With --data: the model.
+    #[arg(long, value_name = "MODEL", value_parser = checked::<ModelKind>, default_value = "least-squares")]
+    pub model: ModelKind,
+    /// With --data: fit no intercept (two features, two weights).
+    #[arg(long)]
+    pub no_intercept: bool,
+    /// With --data: standardize the features.
+    #[arg(long)]
+    pub standardize: bool,
+    #[command(flatten)]
+    pub how: ReadArgs,
     /// Selection bias of the training sample (0: a fair sample of the population; larger
     /// values over-sample large x).
     #[arg(long, value_name = "F", default_value_t = 3.0)]

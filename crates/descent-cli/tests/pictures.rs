@@ -236,3 +236,62 @@ fn landscape_and_compare_refuse_bad_settings() {
     ]);
     assert!(err.contains("--method"), "{err}");
 }
+
+#[test]
+fn landscape_of_your_own_data_uses_held_out_data_as_the_population() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = path(dir.path(), "all.csv");
+    ok(&[
+        "gen",
+        "dense-regression",
+        "--rows",
+        "300",
+        "--features",
+        "1",
+        "--seed",
+        "2",
+        "--out",
+        &all,
+    ]);
+    let text = std::fs::read_to_string(&all).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (train, test) = (path(dir.path(), "train.csv"), path(dir.path(), "test.csv"));
+    std::fs::write(&train, lines[..201].join("\n")).unwrap();
+    std::fs::write(&test, [&lines[..1], &lines[201..]].concat().join("\n")).unwrap();
+    let out = path(dir.path(), "ls");
+    ok(&[
+        "landscape",
+        "--data",
+        &train,
+        "--test",
+        &test,
+        "--grid",
+        "31",
+        "--epochs",
+        "3",
+        "--out",
+        &out,
+    ]);
+    let r = json(&std::fs::read_to_string(dir.path().join("ls/landscape.json")).unwrap());
+    assert_eq!(r["reference"], "held-out");
+    assert_eq!(r["population_minima"].as_array().unwrap().len(), 1);
+    let svg = std::fs::read_to_string(dir.path().join("ls/landscape.svg")).unwrap();
+    assert!(
+        svg.contains("held-out minimum"),
+        "legend names the reference"
+    );
+
+    let err = fails(&[
+        "landscape",
+        "--data",
+        &repo("data/iris.csv"),
+        "--test",
+        &repo("data/iris.csv"),
+        "--out",
+        &out,
+    ]);
+    assert!(
+        err.contains("exactly 2 parameters") && err.contains("has 5"),
+        "{err}"
+    );
+}

@@ -67,6 +67,8 @@ pub struct SurfaceFigure {
     pub columns: usize,
     /// Pixels per panel side.
     pub panel_size: u32,
+    /// What the second surface is, for the legend ("population", "held-out").
+    pub reference: String,
 }
 
 const TITLE_HEIGHT: u32 = 40;
@@ -207,7 +209,7 @@ impl SurfaceFigure {
                         RED.stroke_width(3),
                     )))?;
                     if first {
-                        s.label("population minimum")
+                        s.label(format!("{} minimum", self.reference))
                             .legend(|(x, y)| Circle::new((x + 9, y), 6, RED.stroke_width(2)));
                     }
                 }

@@ -3,6 +3,7 @@
 //! per-sample surfaces, gradient noise along the way, and (with `--starts`) which population
 //! minimum each method ends in from many starts and seeds.
 
+use super::load::{load, Sources};
 use crate::args::LandscapeArgs;
 use crate::methods::{self, Method};
 use anyhow::{bail, Context, Result};
@@ -10,7 +11,7 @@ use descent::data::Dataset;
 use descent::engine::{evaluate, Serial};
 use descent::landscape::minima::{self, Minimum};
 use descent::landscape::noise::GradientNoise;
-use descent::landscape::{Grid, PathRecorder, Problem};
+use descent::landscape::{Grid, PathRecorder, Problem, Window};
 use descent::objective::Objective;
 use descent::prelude::*;
 use descent_report::{
@@ -21,25 +22,162 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
+/// What a landscape is drawn for: a built-in problem with its population, or the user's
+/// training data with held-out data standing in for the population.
+struct Setting {
+    title: String,
+    description: String,
+    objective: Box<dyn Objective>,
+    data: Dataset,
+    reference: Reference,
+    window: Window,
+    start: [f64; 2],
+    axes: [String; 2],
+}
+
+enum Reference {
+    Population(Problem),
+    HeldOut(Dataset),
+}
+
+impl Setting {
+    /// The population loss (or the held-out loss standing in for it).
+    fn reference_loss(&self, theta: &[f64]) -> f64 {
+        match &self.reference {
+            Reference::Population(p) => p.population_loss(theta),
+            Reference::HeldOut(test) => {
+                evaluate(&Serial, self.objective.as_ref(), test, theta).loss
+            }
+        }
+    }
+
+    fn reference_name(&self) -> &'static str {
+        match self.reference {
+            Reference::Population(_) => "population",
+            Reference::HeldOut(_) => "held-out",
+        }
+    }
+
+    fn built_in(args: &LandscapeArgs) -> Result<Setting> {
+        let problem = Problem::builtin(&args.problem)?;
+        let data = problem.sample(args.rows, args.bias, args.seed)?;
+        let bias = if args.bias == 0.0 {
+            "a fair sample".to_string()
+        } else {
+            format!("selection bias {}", args.bias)
+        };
+        Ok(Setting {
+            title: format!(
+                "{}: training loss (M = {}, {bias})",
+                problem.name, args.rows
+            ),
+            description: problem.description.to_string(),
+            objective: problem.model.objective(),
+            data,
+            window: problem.window,
+            start: problem.start,
+            axes: problem.model.parameter_names().map(String::from),
+            reference: Reference::Population(problem),
+        })
+    }
+
+    fn from_files(args: &LandscapeArgs, path: &std::path::Path) -> Result<Setting> {
+        let read = args.how.read_options(None, true);
+        let loaded = load(&Sources {
+            data: path,
+            read: &read,
+            test: args.test.as_deref(),
+            test_labels: None,
+            standardize: args.standardize,
+            model: args.model,
+        })?;
+        let objective = args.model.build(
+            loaded.train.dim(),
+            loaded.encoding.n_classes(),
+            !args.no_intercept,
+            0.0,
+        );
+        if objective.dim() != 2 {
+            bail!(
+                "a landscape needs a model with exactly 2 parameters (one feature with an intercept, or two features with --no-intercept); --model {} on {} has {}",
+                args.model.name(), path.display(), objective.dim()
+            );
+        }
+        let Some(test) = loaded.test else {
+            bail!("--data needs --test: held-out data stands in for the population");
+        };
+        // A square window around the training minimum, wide enough to contain the origin.
+        let f = |t: &[f64]| evaluate(&Serial, objective.as_ref(), &loaded.train, t).loss;
+        let best = minima::nelder_mead(f, [0.0, 0.0], [1.0, 1.0]);
+        let half = 1.5 * best[0].abs().max(best[1].abs()).max(0.7);
+        let names = loaded
+            .train
+            .source()
+            .feature_names
+            .clone()
+            .unwrap_or_default();
+        let axes = if args.no_intercept {
+            [0, 1].map(|j| {
+                format!(
+                    "weight of {}",
+                    names.get(j).cloned().unwrap_or(format!("feature {j}"))
+                )
+            })
+        } else {
+            [
+                format!("weight of {}", names.first().cloned().unwrap_or("x".into())),
+                "intercept".to_string(),
+            ]
+        };
+        Ok(Setting {
+            title: format!(
+                "{} on {}: training loss (M = {})",
+                args.model.name(),
+                path.display(),
+                loaded.train.len()
+            ),
+            description: format!(
+                "{} on {}, held-out loss from {}",
+                args.model.name(),
+                path.display(),
+                args.test
+                    .as_deref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            ),
+            objective,
+            data: loaded.train,
+            reference: Reference::HeldOut(test),
+            window: Window {
+                a: (best[0] - half, best[0] + half),
+                b: (best[1] - half, best[1] + half),
+            },
+            start: [0.0, 0.0],
+            axes,
+        })
+    }
+}
+
 /// Runs `descent landscape`.
 pub fn run(args: LandscapeArgs) -> Result<()> {
-    let problem = Problem::builtin(&args.problem)?;
-    let methods = methods::parse(&args.methods, args.lr, args.rows)?;
+    let setting = match &args.data {
+        Some(path) => Setting::from_files(&args, path)?,
+        None => Setting::built_in(&args)?,
+    };
+    let methods = methods::parse(&args.methods, args.lr, setting.data.len())?;
     if args.epochs == 0 {
         bail!("--epochs must be ≥ 1");
     }
     let start = match &args.start {
         Some(text) => parse_point(text)?,
-        None => problem.start,
+        None => setting.start,
     };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let data = problem.sample(args.rows, args.bias, args.seed)?;
-    let objective = problem.model.objective();
-    let train_loss = |t: &[f64]| evaluate(&Serial, objective.as_ref(), &data, t).loss;
-    let population_loss = |t: &[f64]| problem.population_loss(t);
+    let (objective, data) = (setting.objective.as_ref(), &setting.data);
+    let train_loss = |t: &[f64]| evaluate(&Serial, objective, data, t).loss;
+    let population_loss = |t: &[f64]| setting.reference_loss(t);
 
-    let grid = Grid::new(problem.window, args.grid);
+    let grid = Grid::new(setting.window, args.grid);
     let train_surface = grid.evaluate(train_loss);
     let population_surface = grid.evaluate(population_loss);
     let train_minima = minima::find(&grid, &train_surface, train_loss);
@@ -50,12 +188,12 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         .map(|m| {
             Ok((
                 m.clone(),
-                run_method(objective.as_ref(), &data, m, start, args.epochs, args.seed)?,
+                run_method(objective, data, m, start, args.epochs, args.seed)?,
             ))
         })
         .collect::<Result<_>>()?;
 
-    let axes = problem.model.parameter_names().map(String::from);
+    let axes = setting.axes.clone();
     let mut markers: Vec<Marker> = train_minima
         .iter()
         .map(|m| Marker {
@@ -80,15 +218,12 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
             colour: PALETTE[k % PALETTE.len()],
         })
         .collect();
-    let bias_text = if args.bias == 0.0 {
-        "a fair sample".to_string()
-    } else {
-        format!("selection bias {}", args.bias)
-    };
     let landscape = SurfaceFigure {
         title: format!(
-            "{}: training loss (M = {}, {bias_text}) beside population loss, {} epochs each",
-            problem.name, args.rows, args.epochs
+            "{} beside {} loss, {} epochs each",
+            setting.title,
+            setting.reference_name(),
+            args.epochs
         ),
         grid,
         axes: axes.clone(),
@@ -98,7 +233,12 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
                 values: train_surface.clone(),
             },
             SurfacePanel {
-                title: "population loss E[ℓ(θ)]".into(),
+                title: match setting.reference {
+                    Reference::Population(_) => "population loss E[ℓ(θ)]".into(),
+                    Reference::HeldOut(_) => {
+                        "held-out loss (standing in for the population)".into()
+                    }
+                },
                 values: population_surface.clone(),
             },
         ],
@@ -106,6 +246,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         paths: lines.clone(),
         columns: 2,
         panel_size: 520,
+        reference: setting.reference_name().into(),
     };
     let mut written = Vec::new();
     written.extend(save(&landscape, &args.out.join("landscape"))?);
@@ -141,6 +282,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         paths: Vec::new(),
         columns: 2,
         panel_size: 420,
+        reference: setting.reference_name().into(),
     };
     written.extend(save(&samples, &args.out.join("per_sample"))?);
 
@@ -156,7 +298,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         .unwrap_or(8);
     let noise: Vec<GradientNoise> = checkpoints
         .iter()
-        .map(|&k| GradientNoise::at(objective.as_ref(), &data, &reference[k]))
+        .map(|&k| GradientNoise::at(objective, data, &reference[k]))
         .collect();
     let noise_figure = NoiseFigure {
         title: format!(
@@ -184,9 +326,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
     let basins = match args.starts {
         Some(n) => Some(basins(
             &args,
-            &problem,
-            objective.as_ref(),
-            &data,
+            &setting,
             &methods,
             &population_minima,
             n,
@@ -197,17 +337,20 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
     };
 
     let report = json!({
-        "problem": problem.name,
-        "description": problem.description,
+        "problem": if args.data.is_some() { Value::Null } else { json!(args.problem) },
+        "data": args.data.as_ref().map(|p| p.display().to_string()),
+        "test": args.test.as_ref().map(|p| p.display().to_string()),
+        "reference": setting.reference_name(),
+        "description": setting.description,
         "bias": args.bias,
         "rows": args.rows,
         "seed": args.seed,
         "epochs": args.epochs,
         "start": start,
-        "grid": { "a": problem.window.a, "b": problem.window.b, "points_per_side": grid.n },
+        "grid": { "a": setting.window.a, "b": setting.window.b, "points_per_side": grid.n },
         "parameters": axes,
-        "training_minima": minima_json(&train_minima, &problem, &train_loss),
-        "population_minima": minima_json(&population_minima, &problem, &train_loss),
+        "training_minima": minima_json(&train_minima, &population_loss, &train_loss),
+        "population_minima": minima_json(&population_minima, &population_loss, &train_loss),
         "paths": paths.iter().map(|(m, rec)| {
             let end = rec.points.last().cloned().unwrap_or_default();
             json!({
@@ -217,7 +360,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
                 "sample_gradients": rec.sample_gradients.last(),
                 "end": end,
                 "training_loss": train_loss(&end),
-                "population_loss": problem.population_loss(&end),
+                "population_loss": population_loss(&end),
                 "nearest_population_minimum": nearest(&population_minima, &end),
             })
         }).collect::<Vec<_>>(),
@@ -239,7 +382,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         format!("{}\n", serde_json::to_string_pretty(&report)?).as_bytes(),
     )?;
     print_summary(
-        &problem,
+        &setting,
         &train_minima,
         &population_minima,
         &paths,
@@ -326,7 +469,7 @@ fn descent_report_short(v: f64) -> String {
 
 fn minima_json(
     minima: &[Minimum],
-    problem: &Problem,
+    population_loss: &dyn Fn(&[f64]) -> f64,
     train_loss: &dyn Fn(&[f64]) -> f64,
 ) -> Vec<Value> {
     minima
@@ -335,32 +478,37 @@ fn minima_json(
             json!({
                 "theta": m.theta,
                 "training_loss": train_loss(&m.theta),
-                "population_loss": problem.population_loss(&m.theta),
+                "population_loss": population_loss(&m.theta),
             })
         })
         .collect()
 }
 
 fn print_summary(
-    problem: &Problem,
+    setting: &Setting,
     train: &[Minimum],
     population: &[Minimum],
     paths: &[(Method, PathRecorder)],
     train_loss: &dyn Fn(&[f64]) -> f64,
     report: &Value,
 ) {
-    println!("{}", problem.description);
-    for (name, list) in [("training", train), ("population", population)] {
+    println!("{}", setting.description);
+    let reference = setting.reference_name();
+    for (name, list) in [("training", train), (reference, population)] {
         for (k, m) in list.iter().enumerate() {
             println!(
-                "  {name} minimum {k}: θ = ({:.4}, {:.4})  training loss {:.5}  population loss {:.5}",
-                m.theta[0], m.theta[1], train_loss(&m.theta), problem.population_loss(&m.theta)
+                "  {name} minimum {k}: θ = ({:.4}, {:.4})  training loss {:.5}  {reference} loss {:.5}",
+                m.theta[0], m.theta[1], train_loss(&m.theta), setting.reference_loss(&m.theta)
             );
         }
     }
     println!(
         "  {:<16} {:>9} {:>22} {:>14} {:>16}",
-        "method", "updates", "end θ", "training loss", "population loss"
+        "method",
+        "updates",
+        "end θ",
+        "training loss",
+        format!("{reference} loss")
     );
     for (m, rec) in paths {
         let end = rec.points.last().cloned().unwrap_or_default();
@@ -370,16 +518,22 @@ fn print_summary(
             rec.points.len() - 1,
             format!("({:.4}, {:.4})", end[0], end[1]),
             train_loss(&end),
-            problem.population_loss(&end)
+            setting.reference_loss(&end)
         );
     }
     if let Some(basins) = report["basins"].as_object() {
-        println!("  basins (share of runs ending in each population minimum):");
+        println!("  basins (share of runs ending in each {reference} minimum, the last share ending in none):");
         for row in basins["methods"].as_array().into_iter().flatten() {
+            let shares: Vec<String> = row["shares"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| format!("{:.3}", v.as_f64().unwrap_or(f64::NAN)))
+                .collect();
             println!(
                 "    {:<16} {}",
                 row["method"].as_str().unwrap_or(""),
-                row["shares"]
+                shares.join("  ")
             );
         }
     }
@@ -390,9 +544,7 @@ fn print_summary(
 #[allow(clippy::too_many_arguments)]
 fn basins(
     args: &LandscapeArgs,
-    problem: &Problem,
-    objective: &dyn Objective,
-    data: &Dataset,
+    setting: &Setting,
     methods: &[Method],
     population_minima: &[Minimum],
     n: usize,
@@ -403,7 +555,8 @@ fn basins(
         bail!("--starts and --seeds must be ≥ 1");
     }
     let side = (n as f64).sqrt().ceil() as usize;
-    let w = problem.window;
+    let (objective, data) = (setting.objective.as_ref(), &setting.data);
+    let w = setting.window;
     let inset = |(lo, hi): (f64, f64), k: usize| {
         lo + (hi - lo) * (0.06 + 0.88 * (k as f64 + 0.5) / side as f64)
     };
@@ -437,7 +590,7 @@ fn basins(
                             .ok()?
                             .theta;
                         minima::basin_of(
-                            |t| problem.population_loss(t),
+                            |t| setting.reference_loss(t),
                             [theta[0], theta[1]],
                             population_minima,
                             step,
@@ -448,12 +601,13 @@ fn basins(
             })
             .collect();
         let total = (starts.len() as u64 * seeds) as f64;
-        let mut shares = vec![0.0; population_minima.len() + 1];
+        let mut counts = vec![0u64; population_minima.len() + 1];
         for ends in &outcomes {
             for end in ends {
-                shares[end.unwrap_or(population_minima.len())] += 1.0 / total;
+                counts[end.unwrap_or(population_minima.len())] += 1;
             }
         }
+        let shares: Vec<f64> = counts.iter().map(|&c| c as f64 / total).collect();
         let global_share: Vec<f64> = outcomes
             .iter()
             .map(|ends| ends.iter().filter(|e| **e == Some(0)).count() as f64 / ends.len() as f64)
@@ -471,8 +625,8 @@ fn basins(
             "Share of runs from each start ending in the population's global minimum ({} seeds, {} epochs)",
             args.seeds, args.epochs
         ),
-        grid: Grid::new(problem.window, args.grid),
-        axes: problem.model.parameter_names().map(String::from),
+        grid: Grid::new(setting.window, args.grid),
+        axes: setting.axes.clone(),
         background: train_surface.to_vec(),
         starts: starts.clone(),
         panels: figure_panels,
