@@ -105,10 +105,15 @@ impl BasinFigure {
             )?
             .label("start: all runs reach the global minimum")
             .legend(|(x, y)| Circle::new((x + 9, y), 5, share_colour(1.0).filled()));
+        // A legend entry without points of its own.
         chart
-            .draw_series(std::iter::once(Circle::new((w.a.0 - 1e9, w.b.0), 1, BLACK)))?
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
             .label("start: none do")
             .legend(|(x, y)| Circle::new((x + 9, y), 5, share_colour(0.0).filled()));
+        chart
+            .draw_series(std::iter::empty::<Cross<(f64, f64), i32>>())?
+            .label("population minima (bold: global); contours: training loss")
+            .legend(|(x, y)| Cross::new((x + 9, y), 5, BLACK.stroke_width(2)));
         for (k, m) in self.minima.iter().enumerate() {
             let style = if k == 0 {
                 BLACK.stroke_width(3)
