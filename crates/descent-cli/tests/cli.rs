@@ -406,3 +406,50 @@ fn divergence_stops_with_a_hint_and_writes_nothing() {
         "no partial files"
     );
 }
+
+#[test]
+fn networks_train_save_and_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = path(dir.path(), "mlp.json");
+    let data = repo("data/iris.csv");
+    let trained = json(&ok(&[
+        "train",
+        "--data",
+        &data,
+        "--test",
+        &data,
+        "--model",
+        "mlp:8",
+        "--standardize",
+        "--method",
+        "minibatch:10",
+        "--lr",
+        "0.2",
+        "--epochs",
+        "60",
+        "--seed",
+        "3",
+        "--save",
+        &model,
+        "--json",
+    ]));
+    assert_eq!(trained["model"], "mlp:8");
+    assert_eq!(trained["parameters"], 8 * 4 + 8 + 3 * 8 + 3);
+    assert!(
+        trained["train_accuracy"].as_f64().unwrap() > 0.9,
+        "{trained}"
+    );
+    let saved = json(&std::fs::read_to_string(&model).unwrap());
+    assert_eq!(
+        saved["hidden_layer"]["weights"].as_array().unwrap().len(),
+        8
+    );
+    assert_eq!(saved["weights"].as_array().unwrap().len(), 3);
+    let scored = json(&ok(&[
+        "predict", "--model", &model, "--data", &data, "--json",
+    ]));
+    assert_eq!(scored["accuracy"], trained["test_accuracy"]);
+    assert_eq!(scored["loss"], trained["test_loss"]);
+    let err = fails(&["train", "--data", &data, "--model", "mlp:0"]);
+    assert!(err.contains("mlp:H"), "{err}");
+}

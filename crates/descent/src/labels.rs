@@ -50,7 +50,7 @@ impl LabelEncoding {
         let limit = match model {
             ModelKind::LeastSquares => return Ok(LabelEncoding::Identity),
             ModelKind::Logistic | ModelKind::Hinge => 2,
-            ModelKind::Softmax => MAX_CLASSES,
+            ModelKind::Softmax | ModelKind::Mlp(_) => MAX_CLASSES,
         };
         let mut classes: Vec<f64> = Vec::new();
         let mut first_line = None;
@@ -92,9 +92,10 @@ impl LabelEncoding {
             });
         }
         classes.sort_by(f64::total_cmp);
-        Ok(match model {
-            ModelKind::Softmax => LabelEncoding::Classes(classes),
-            _ => LabelEncoding::Binary([classes[0], classes[1]]),
+        Ok(if model.multiclass() {
+            LabelEncoding::Classes(classes)
+        } else {
+            LabelEncoding::Binary([classes[0], classes[1]])
         })
     }
 

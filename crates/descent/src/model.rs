@@ -7,7 +7,9 @@
 //! ```
 //!
 //! For softmax, `weights` is k arrays (one per class, in `classes` order) and `intercept` an
-//! array of k numbers. `scaler` holds the standardization fitted on the training data, if
+//! array of k numbers. A network (`mlp:H`) adds `hidden_layer` (`weights`: H arrays of d,
+//! `bias`: H numbers, `activation`: `tanh`); its `weights` and `intercept` are then the
+//! softmax output layer over the H hidden units. `scaler` holds the standardization fitted on the training data, if
 //! any, applied again at prediction. Maps are written in sorted key order and numbers in
 //! shortest round-trip form, so the same training gives byte-identical files.
 
@@ -32,6 +34,17 @@ pub enum PerOutput<T> {
     PerClass(Vec<T>),
 }
 
+/// The hidden layer of a network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Layer {
+    /// One row of input weights per hidden unit.
+    pub weights: Vec<Vec<f64>>,
+    /// One bias per hidden unit.
+    pub bias: Vec<f64>,
+    /// The activation (`tanh`).
+    pub activation: String,
+}
+
 /// A saved model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedModel {
@@ -49,6 +62,9 @@ pub struct SavedModel {
     pub intercept: PerOutput<f64>,
     /// Whether an intercept was fitted.
     pub fit_intercept: bool,
+    /// A network's hidden layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_layer: Option<Layer>,
     /// Class labels of a classifier, in encoding order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<f64>>,
@@ -73,25 +89,47 @@ impl SavedModel {
         encoding: &LabelEncoding,
     ) -> Self {
         let d = objective.n_features();
-        let (weights, bias) = if kind == ModelKind::Softmax {
-            let k = encoding.n_classes();
-            let w = (0..k).map(|c| theta[c * d..(c + 1) * d].to_vec()).collect();
-            let b = (0..k)
-                .map(|c| if intercept { theta[k * d + c] } else { 0.0 })
-                .collect();
-            (PerOutput::PerClass(w), PerOutput::PerClass(b))
-        } else {
-            let b = if intercept { theta[d] } else { 0.0 };
-            (PerOutput::One(theta[..d].to_vec()), PerOutput::One(b))
+        let k = encoding.n_classes();
+        let mut hidden_layer = None;
+        let (weights, bias) = match kind {
+            ModelKind::Mlp(h) => {
+                let rows = |at: usize, n: usize, len: usize| -> Vec<Vec<f64>> {
+                    (0..n)
+                        .map(|r| theta[at + r * len..at + (r + 1) * len].to_vec())
+                        .collect()
+                };
+                hidden_layer = Some(Layer {
+                    weights: rows(0, h, d),
+                    bias: theta[h * d..h * d + h].to_vec(),
+                    activation: "tanh".into(),
+                });
+                let out = h * d + h;
+                (
+                    PerOutput::PerClass(rows(out, k, h)),
+                    PerOutput::PerClass(theta[out + k * h..out + k * h + k].to_vec()),
+                )
+            }
+            ModelKind::Softmax => {
+                let w = (0..k).map(|c| theta[c * d..(c + 1) * d].to_vec()).collect();
+                let b = (0..k)
+                    .map(|c| if intercept { theta[k * d + c] } else { 0.0 })
+                    .collect();
+                (PerOutput::PerClass(w), PerOutput::PerClass(b))
+            }
+            _ => {
+                let b = if intercept { theta[d] } else { 0.0 };
+                (PerOutput::One(theta[..d].to_vec()), PerOutput::One(b))
+            }
         };
         SavedModel {
             format: FORMAT.into(),
             version: 1,
-            model: kind.name().into(),
+            model: kind.label(),
             n_features: d,
             weights,
             intercept: bias,
-            fit_intercept: intercept,
+            fit_intercept: intercept || matches!(kind, ModelKind::Mlp(_)),
+            hidden_layer,
             classes: encoding.classes(),
             feature_names: None,
             scaler: None,
@@ -135,21 +173,38 @@ impl SavedModel {
     fn check(&self) -> Result<(), String> {
         let kind = self.kind()?;
         let d = self.n_features;
-        let ok = match (&self.weights, &self.intercept, kind) {
-            (PerOutput::PerClass(w), PerOutput::PerClass(b), ModelKind::Softmax) => {
-                w.len() >= 2 && w.len() == b.len() && w.iter().all(|r| r.len() == d)
+        let inputs = match (kind, &self.hidden_layer) {
+            (ModelKind::Mlp(h), Some(layer)) => {
+                let fits = layer.weights.len() == h
+                    && layer.bias.len() == h
+                    && layer.weights.iter().all(|r| r.len() == d);
+                if !fits {
+                    return Err(format!(
+                        "'hidden_layer' does not fit mlp:{h} with {d} features"
+                    ));
+                }
+                h
             }
-            (PerOutput::One(w), PerOutput::One(_), k) if k != ModelKind::Softmax => w.len() == d,
+            (ModelKind::Mlp(_), None) => return Err("a network needs 'hidden_layer'".into()),
+            (_, Some(_)) => return Err("'hidden_layer' belongs to networks (mlp:H) only".into()),
+            (_, None) => d,
+        };
+        let ok = match (&self.weights, &self.intercept, kind.multiclass()) {
+            (PerOutput::PerClass(w), PerOutput::PerClass(b), true) => {
+                w.len() >= 2 && w.len() == b.len() && w.iter().all(|r| r.len() == inputs)
+            }
+            (PerOutput::One(w), PerOutput::One(_), false) => w.len() == d,
             _ => false,
         };
         if !ok {
             return Err(format!(
-                "weights and intercept do not fit a {kind:?} model with {d} features"
+                "weights and intercept do not fit a {} model with {d} features",
+                kind.label()
             ));
         }
         let classes_ok = match (kind, &self.classes) {
             (ModelKind::LeastSquares, None) => true,
-            (ModelKind::Softmax, Some(c)) => Some(c.len()) == self.n_outputs(),
+            (k, Some(c)) if k.multiclass() => Some(c.len()) == self.n_outputs(),
             (ModelKind::Logistic | ModelKind::Hinge, Some(c)) => c.len() == 2,
             _ => false,
         };
@@ -182,6 +237,10 @@ impl SavedModel {
         let classes = self.n_outputs().unwrap_or(1);
         let objective = kind.build(self.n_features, classes, self.fit_intercept, 0.0);
         let mut theta = Vec::with_capacity(objective.dim());
+        if let Some(layer) = &self.hidden_layer {
+            layer.weights.iter().for_each(|r| theta.extend(r));
+            theta.extend(&layer.bias);
+        }
         match (&self.weights, &self.intercept) {
             (PerOutput::One(w), PerOutput::One(b)) => {
                 theta.extend(w);
@@ -196,6 +255,13 @@ impl SavedModel {
                 }
             }
             _ => return Err("weights and intercept disagree in shape".into()),
+        }
+        if theta.len() != objective.dim() {
+            return Err(format!(
+                "{} parameters for a model of {}",
+                theta.len(),
+                objective.dim()
+            ));
         }
         Ok((objective, theta))
     }

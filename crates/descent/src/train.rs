@@ -179,7 +179,10 @@ impl<'a> Trainer<'a> {
         let objective = self.objective;
         let (m, dim) = (source.samples(), objective.dim());
         self.check(source)?;
-        let mut theta = self.initial.take().unwrap_or_else(|| vec![0.0; dim]);
+        let mut theta = self
+            .initial
+            .take()
+            .unwrap_or_else(|| objective.initial_parameters(self.seed));
         let mut rng = Rng::seed_from_u64(self.seed);
         let mut average = self.average.map(|start| Average::new(start, &theta));
         let mut sums = vec![0.0; dim + 1];

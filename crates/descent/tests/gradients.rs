@@ -8,13 +8,13 @@ use descent::objective::{ModelKind, Objective};
 
 fn objectives(d: usize) -> Vec<(Box<dyn Objective>, Vec<f64>)> {
     let mut all = Vec::new();
-    for kind in ModelKind::ALL {
+    for kind in ModelKind::ALL.into_iter().chain([ModelKind::Mlp(5)]) {
         for intercept in [true, false] {
             for l2 in [0.0, 0.3] {
-                let classes = if kind == ModelKind::Softmax { 4 } else { 2 };
+                let classes = if kind.multiclass() { 4 } else { 2 };
                 let labels = match kind {
                     ModelKind::LeastSquares => vec![-1.7, 0.4, 2.5],
-                    ModelKind::Softmax => vec![0.0, 1.0, 2.0, 3.0],
+                    k if k.multiclass() => vec![0.0, 1.0, 2.0, 3.0],
                     _ => vec![-1.0, 1.0],
                 };
                 all.push((kind.build(d, classes, intercept, l2), labels));

@@ -151,7 +151,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
         let figure = CurveFigure {
             title: format!(
                 "{} on {}: training loss (seed 0)",
-                args.model.name(),
+                args.model.label(),
                 file_name(&args.input.data)
             ),
             x_label: x_label.into(),
@@ -215,7 +215,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let finals: Vec<Vec<f64>> = all.iter().map(|r| r.outcomes[0].theta.clone()).collect();
     let report = json!({
         "data": args.input.data.display().to_string(),
-        "model": args.model.name(),
+        "model": args.model.label(),
         "samples": train.len(),
         "features": train.dim(),
         "epochs": args.epochs,

@@ -100,7 +100,7 @@ impl Setting {
         if objective.dim() != 2 {
             bail!(
                 "a landscape needs a model with exactly 2 parameters (one feature with an intercept, or two features with --no-intercept); --model {} on {} has {}",
-                args.model.name(), path.display(), objective.dim()
+                args.model.label(), path.display(), objective.dim()
             );
         }
         let Some(test) = loaded.test else {
@@ -132,13 +132,13 @@ impl Setting {
         Ok(Setting {
             title: format!(
                 "{} on {}: training loss (M = {})",
-                args.model.name(),
+                args.model.label(),
                 path.display(),
                 loaded.train.len()
             ),
             description: format!(
                 "{} on {}, held-out loss from {}",
-                args.model.name(),
+                args.model.label(),
                 path.display(),
                 args.test
                     .as_deref()

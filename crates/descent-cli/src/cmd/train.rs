@@ -128,7 +128,7 @@ pub fn run(config: TrainConfig) -> Result<()> {
     }
 
     let mut report = Map::new();
-    report.insert("model".into(), json!(config.model.name()));
+    report.insert("model".into(), json!(config.model.label()));
     report.insert("method".into(), json!(config.regime.to_string()));
     report.insert("sampling".into(), json!(sampling_label(&config)));
     report.insert("optimizer".into(), json!(config.chain().name()));
@@ -235,7 +235,7 @@ fn print_summary(
 ) {
     println!(
         "{} by {} ({}), {} epochs: {} updates, {} sample gradients in {:.3} s (loaded in {:.3} s)",
-        config.model.name(),
+        config.model.label(),
         config.regime,
         sampling_label(config).unwrap_or("every sample"),
         outcome.epochs,

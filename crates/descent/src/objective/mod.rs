@@ -24,12 +24,14 @@
 
 mod linear;
 mod margin;
+mod mlp;
 mod penalty;
 mod sine;
 mod softmax;
 
 pub use linear::Linear;
 pub use margin::{Hinge, LeastSquares, Logistic, MarginLoss};
+pub use mlp::Mlp;
 pub use penalty::L2;
 pub use sine::SineRegression;
 pub use softmax::Softmax;
@@ -78,6 +80,12 @@ pub trait Objective: Send + Sync {
 
     /// The prediction for `x`, in the encoding of the targets (a value, ±1, or a class index).
     fn predict(&self, theta: &[f64], x: Row<'_>) -> f64;
+
+    /// Where training starts when no initial parameters are given: zeros for convex models
+    /// (as scikit-learn's linear SGD), random for networks, drawn from `seed`.
+    fn initial_parameters(&self, _seed: u64) -> Vec<f64> {
+        vec![0.0; self.dim()]
+    }
 }
 
 /// The models `descent train --model` offers.
@@ -91,6 +99,8 @@ pub enum ModelKind {
     Hinge,
     /// Multinomial logistic regression over k classes.
     Softmax,
+    /// A one-hidden-layer network of the given width with a softmax output.
+    Mlp(usize),
 }
 
 impl ModelKind {
@@ -102,18 +112,33 @@ impl ModelKind {
         ModelKind::Softmax,
     ];
 
-    /// The CLI name.
+    /// The family's name (`mlp` for every width).
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::LeastSquares => "least-squares",
             ModelKind::Logistic => "logistic",
             ModelKind::Hinge => "hinge",
             ModelKind::Softmax => "softmax",
+            ModelKind::Mlp(_) => "mlp",
         }
     }
 
+    /// The CLI spelling, with the width for networks (`mlp:64`).
+    pub fn label(self) -> String {
+        match self {
+            ModelKind::Mlp(h) => format!("mlp:{h}"),
+            other => other.name().to_string(),
+        }
+    }
+
+    /// Whether the labels are classes encoded 0..k−1 (softmax and networks).
+    pub fn multiclass(self) -> bool {
+        matches!(self, ModelKind::Softmax | ModelKind::Mlp(_))
+    }
+
     /// Builds the objective for `n_features` inputs and `n_classes` classes (ignored except
-    /// by softmax), with or without intercept, and L2 strength `l2`.
+    /// by softmax and networks), with or without intercept (networks always have biases), and
+    /// L2 strength `l2`.
     pub fn build(
         self,
         n_features: usize,
@@ -129,6 +154,7 @@ impl ModelKind {
             ModelKind::Logistic => Box::new(Linear::new(Logistic, n_features, intercept, penalty)),
             ModelKind::Hinge => Box::new(Linear::new(Hinge, n_features, intercept, penalty)),
             ModelKind::Softmax => Box::new(Softmax::new(n_features, n_classes, intercept, penalty)),
+            ModelKind::Mlp(hidden) => Box::new(Mlp::new(n_features, hidden, n_classes, penalty)),
         }
     }
 }
@@ -141,12 +167,22 @@ impl std::str::FromStr for ModelKind {
             ("squared", "least-squares"),
         ];
         let s = aliases.iter().find(|(a, _)| *a == s).map_or(s, |(_, n)| n);
+        if let Some(width) = s.strip_prefix("mlp:") {
+            return match width.parse::<usize>() {
+                Ok(h) if (1..=100_000).contains(&h) => Ok(ModelKind::Mlp(h)),
+                _ => Err(Error::config(
+                    "--model",
+                    s,
+                    "mlp:H with H hidden units, 1 ≤ H ≤ 100000",
+                )),
+            };
+        }
         ModelKind::ALL
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = ModelKind::ALL.iter().map(|k| k.name()).collect();
-                Error::config("--model", s, format!("one of: {}", names.join(", ")))
+                Error::config("--model", s, format!("one of: {}, mlp:H", names.join(", ")))
             })
     }
 }
