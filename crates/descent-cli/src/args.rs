@@ -19,6 +19,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Put every claim about full-batch GD and SGD to the test on built-in data: an HTML
+    /// report with figures and results.json.
+    Demo(DemoArgs),
     /// Train a model on a data file.
     #[command(allow_negative_numbers = true)]
     Train(Box<TrainArgs>),
@@ -190,6 +193,23 @@ pub struct GenArgs {
     /// Output format: csv, libsvm or cache [default: from the extension].
     #[arg(long, value_name = "FORMAT", value_parser = checked::<Format>)]
     pub format: Option<Format>,
+}
+
+/// `descent demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output folder for index.html, the figures and results.json.
+    #[arg(long, value_name = "DIR", default_value = "descent-report")]
+    pub out: PathBuf,
+    /// Smaller data and budgets (about 30 seconds instead of about 3 minutes).
+    #[arg(long)]
+    pub quick: bool,
+    /// The base seed of every experiment.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `descent compare`.

@@ -8,8 +8,10 @@
 mod args;
 mod cmd;
 mod config;
+mod demo;
 mod methods;
 mod progress;
+mod recorder;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -15,6 +15,7 @@ mod colour;
 pub mod contour;
 mod curves;
 mod font;
+pub mod html;
 mod surface;
 
 pub use basins::{share_colour, BasinFigure};

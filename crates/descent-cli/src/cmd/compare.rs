@@ -6,62 +6,12 @@
 use super::load::{load, Sources};
 use crate::args::CompareArgs;
 use crate::methods::{self, Method};
+use crate::recorder::Recorder;
 use anyhow::{bail, Context, Result};
 use descent::engine::{evaluate, Engine, Serial, Threads};
-use descent::observe::{Control, Observer, Plan, State};
 use descent::prelude::*;
 use descent_report::{save, Curve, CurveFigure, PALETTE};
 use serde_json::{json, Value};
-
-/// Loss points per epoch on the curves.
-const POINTS_PER_EPOCH: u64 = 10;
-
-/// Records the training loss ten times an epoch and the iterate at every epoch's end.
-struct Recorder<'a> {
-    objective: &'a dyn Objective,
-    data: &'a Dataset,
-    every: u64,
-    /// (epochs, updates, seconds, training loss).
-    losses: Vec<[f64; 4]>,
-    /// θ after each epoch, the start first.
-    epoch_ends: Vec<Vec<f64>>,
-}
-
-impl Recorder<'_> {
-    fn record(&mut self, s: &State<'_>) {
-        let loss = evaluate(&Serial, self.objective, self.data, s.theta).loss;
-        self.losses
-            .push([s.epoch, s.update as f64, s.seconds, loss]);
-    }
-}
-
-impl Observer for Recorder<'_> {
-    fn on_start(&mut self, plan: &Plan, s: &State<'_>) -> descent::Result<()> {
-        self.every = (plan.updates_per_epoch / POINTS_PER_EPOCH).max(1);
-        self.record(s);
-        self.epoch_ends.push(s.theta.to_vec());
-        Ok(())
-    }
-
-    fn on_step(&mut self, s: &State<'_>) -> descent::Result<Control> {
-        if s.update % self.every == 0 {
-            self.record(s);
-        }
-        Ok(Control::Continue)
-    }
-
-    fn on_epoch(&mut self, s: &State<'_>) -> descent::Result<Control> {
-        self.epoch_ends.push(s.theta.to_vec());
-        Ok(Control::Continue)
-    }
-
-    fn on_finish(&mut self, s: &State<'_>) -> descent::Result<()> {
-        if self.losses.last().map(|l| l[1]) != Some(s.update as f64) {
-            self.record(s);
-        }
-        Ok(())
-    }
-}
 
 /// One method's runs.
 struct Runs {
@@ -108,13 +58,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
             epoch_ends: Vec::new(),
         };
         for seed in 0..args.seeds {
-            let mut recorder = Recorder {
-                objective: objective.as_ref(),
-                data: train,
-                every: 1,
-                losses: Vec::new(),
-                epoch_ends: Vec::new(),
-            };
+            let mut recorder = Recorder::new(objective.as_ref(), train, 10);
             let outcome = Trainer::new(objective.as_ref(), train)
                 .engine(engine.as_ref())
                 .regime(method.regime)

@@ -9,6 +9,7 @@ use crate::methods::{self, Method};
 use anyhow::{bail, Context, Result};
 use descent::data::Dataset;
 use descent::engine::{evaluate, Serial};
+use descent::landscape::basins::{lattice, shares, BasinStudy};
 use descent::landscape::minima::{self, Minimum};
 use descent::landscape::noise::GradientNoise;
 use descent::landscape::{Grid, PathRecorder, Problem, Window};
@@ -18,7 +19,6 @@ use descent_report::{
     save, Marker, MarkerKind, NoiseFigure, NoisePanel, PathLine, SurfaceFigure, SurfacePanel,
     PALETTE,
 };
-use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -541,7 +541,6 @@ fn print_summary(
 
 /// Runs every method from a lattice of `n` starts × `--seeds` seeds and records which
 /// population minimum each run flows into.
-#[allow(clippy::too_many_arguments)]
 fn basins(
     args: &LandscapeArgs,
     setting: &Setting,
@@ -554,60 +553,27 @@ fn basins(
     if n == 0 || args.seeds == 0 {
         bail!("--starts and --seeds must be ≥ 1");
     }
-    let side = (n as f64).sqrt().ceil() as usize;
-    let (objective, data) = (setting.objective.as_ref(), &setting.data);
-    let w = setting.window;
-    let inset = |(lo, hi): (f64, f64), k: usize| {
-        lo + (hi - lo) * (0.06 + 0.88 * (k as f64 + 0.5) / side as f64)
+    let starts = lattice(setting.window, n);
+    let reference = |t: &[f64]| setting.reference_loss(t);
+    let study = BasinStudy {
+        objective: setting.objective.as_ref(),
+        data: &setting.data,
+        window: setting.window,
+        epochs: args.epochs,
+        minima: population_minima,
+        reference: &reference,
     };
-    let starts: Vec<[f64; 2]> = (0..side * side)
-        .take(n)
-        .map(|k| [inset(w.a, k % side), inset(w.b, k / side)])
-        .collect();
-    let step = [(w.a.1 - w.a.0) / 50.0, (w.b.1 - w.b.0) / 50.0];
-    let radius = (w.a.1 - w.a.0).hypot(w.b.1 - w.b.0) / 20.0;
     let mut rows = Vec::new();
     let mut figure_panels = Vec::new();
     for method in methods {
         // Full batch ignores the seed: one run per start stands for all seeds.
-        let seeds = if method.regime == Regime::Batch {
+        let count = if method.regime == Regime::Batch {
             1
         } else {
             args.seeds
         };
-        let outcomes: Vec<Vec<Option<usize>>> = starts
-            .par_iter()
-            .map(|&start| {
-                (0..seeds)
-                    .map(|s| {
-                        let theta = Trainer::new(objective, data)
-                            .regime(method.regime)
-                            .schedule(Schedule::Constant { eta0: method.lr })
-                            .epochs(args.epochs)
-                            .seed(args.seed.wrapping_add(1 + s))
-                            .initial(start.to_vec())
-                            .run(&mut [])
-                            .ok()?
-                            .theta;
-                        minima::basin_of(
-                            |t| setting.reference_loss(t),
-                            [theta[0], theta[1]],
-                            population_minima,
-                            step,
-                            radius,
-                        )
-                    })
-                    .collect()
-            })
-            .collect();
-        let total = (starts.len() as u64 * seeds) as f64;
-        let mut counts = vec![0u64; population_minima.len() + 1];
-        for ends in &outcomes {
-            for end in ends {
-                counts[end.unwrap_or(population_minima.len())] += 1;
-            }
-        }
-        let shares: Vec<f64> = counts.iter().map(|&c| c as f64 / total).collect();
+        let seeds: Vec<u64> = (0..count).map(|s| args.seed.wrapping_add(1 + s)).collect();
+        let outcomes = study.outcomes(method.regime, method.lr, &starts, &seeds);
         let global_share: Vec<f64> = outcomes
             .iter()
             .map(|ends| ends.iter().filter(|e| **e == Some(0)).count() as f64 / ends.len() as f64)
@@ -615,15 +581,17 @@ fn basins(
         rows.push(json!({
             "method": method.label(),
             "lr": method.lr,
-            "runs": total,
-            "shares": shares,
+            "runs": starts.len() * seeds.len(),
+            "shares": shares(&outcomes, population_minima.len()),
         }));
         figure_panels.push((method.label(), global_share));
     }
     let figure = descent_report::BasinFigure {
         title: format!(
-            "Share of runs from each start ending in the population's global minimum ({} seeds, {} epochs)",
-            args.seeds, args.epochs
+            "Share of runs from each start ending in the {}'s global minimum ({} seeds, {} epochs)",
+            setting.reference_name(),
+            args.seeds,
+            args.epochs
         ),
         grid: Grid::new(setting.window, args.grid),
         axes: setting.axes.clone(),
@@ -637,7 +605,7 @@ fn basins(
         "starts": starts,
         "seeds": args.seeds,
         "minima": population_minima.iter().map(|m| m.theta).collect::<Vec<_>>(),
-        "shares_note": "shares[k] is the fraction of runs ending in population minimum k (ordered by population loss, 0 = global); the last entry counts runs that ended in none (outside the window or diverged)",
+        "shares_note": "shares[k] is the fraction of runs ending in minimum k of the reference surface (ordered by its loss, 0 = global); the last entry counts runs that ended in none (outside the window or diverged)",
         "methods": rows,
     }))
 }

@@ -22,5 +22,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Convert(args) => convert::run(args),
         Command::Landscape(args) => landscape::run(args),
         Command::Compare(args) => compare::run(*args),
+        Command::Demo(args) => crate::demo::run(args),
     }
 }

@@ -235,6 +235,49 @@ impl Dataset {
         Ok(())
     }
 
+    /// The rows `rows` (in that order) as a new data set, with their source lines.
+    pub fn select(&self, rows: &[usize]) -> Dataset {
+        let features = match &self.features {
+            Features::Dense { dim, values } => Features::Dense {
+                dim: *dim,
+                values: rows
+                    .iter()
+                    .flat_map(|&i| values[i * dim..(i + 1) * dim].iter().copied())
+                    .collect(),
+            },
+            Features::Sparse {
+                dim,
+                indptr,
+                indices,
+                values,
+            } => {
+                let mut out = (vec![0usize], Vec::new(), Vec::new());
+                for &i in rows {
+                    let (a, b) = (indptr[i], indptr[i + 1]);
+                    out.1.extend_from_slice(&indices[a..b]);
+                    out.2.extend_from_slice(&values[a..b]);
+                    out.0.push(out.1.len());
+                }
+                Features::Sparse {
+                    dim: *dim,
+                    indptr: out.0,
+                    indices: out.1,
+                    values: out.2,
+                }
+            }
+        };
+        Dataset {
+            features,
+            targets: rows.iter().map(|&i| self.targets[i]).collect(),
+            labelled: self.labelled,
+            source: Source {
+                path: self.source.path.clone(),
+                lines: rows.iter().map(|&i| self.source.lines[i]).collect(),
+                feature_names: self.source.feature_names.clone(),
+            },
+        }
+    }
+
     /// Widens a sparse data set to `dim` features (a test file whose largest index is below
     /// the training file's). Dense data must match exactly.
     pub fn conform_to(&mut self, dim: usize, other: &Path) -> Result<()> {

@@ -18,9 +18,12 @@ impl Engine for Serial {
             return;
         };
         f(first, out);
-        let mut partial = vec![0.0; width];
+        // Allocated only when there is a second block: single-block sums (every SGD step)
+        // allocate nothing.
+        let mut partial = Vec::new();
         for block in parts {
-            partial.fill(0.0);
+            partial.clear();
+            partial.resize(width, 0.0);
             f(block, &mut partial);
             for (o, p) in out.iter_mut().zip(&partial) {
                 *o += p;

@@ -1,7 +1,7 @@
 //! The multi-threaded engine: blocks are summed in parallel on a rayon pool and merged in
 //! block order, so the result equals [`Serial`](super::Serial)'s bit for bit.
 
-use super::{blocks, BlockFn, Engine};
+use super::{block_rows, blocks, BlockFn, Engine};
 use crate::{Error, Result};
 use rayon::prelude::*;
 
@@ -39,15 +39,15 @@ impl Engine for Threads {
     }
 
     fn block_sum(&self, n: usize, width: usize, f: &BlockFn<'_>, out: &mut [f64]) {
-        let all: Vec<_> = blocks(n, width).collect();
         out.fill(0.0);
-        if all.len() <= 1 {
-            // One block: no thread hand-off; the same arithmetic as Serial.
-            if let Some(block) = all.into_iter().next() {
-                f(block, out);
+        if n <= block_rows(width) {
+            // One block (or none): no thread hand-off and no allocation; Serial's arithmetic.
+            if n > 0 {
+                f(0..n, out);
             }
             return;
         }
+        let all: Vec<_> = blocks(n, width).collect();
         let mut first = true;
         for group in all.chunks(BLOCKS_IN_FLIGHT) {
             let partials: Vec<Vec<f64>> = self.pool.install(|| {

@@ -19,6 +19,7 @@
 //! assert!((found[0].theta[0] - 1.0).abs() < 1e-6 && (found[0].theta[1] - 0.8).abs() < 1e-6);
 //! ```
 
+pub mod basins;
 mod grid;
 pub mod minima;
 pub mod noise;
