@@ -96,7 +96,12 @@ impl Figure for CurveFigure {
         for (curve, pts) in self.curves.iter().zip(points) {
             let colour = curve.colour;
             chart
-                .draw_series(LineSeries::new(pts, colour.stroke_width(2)))
+                // Segment by segment, so that sharp reversals of noisy curves get no miter spikes.
+                .draw_series(
+                    pts.windows(2)
+                        .map(|s| PathElement::new(s.to_vec(), colour.stroke_width(2)))
+                        .collect::<Vec<_>>(),
+                )
                 .map_err(|e| e.to_string())?
                 .label(curve.name.as_str())
                 .legend(move |(x, y)| {

@@ -21,7 +21,7 @@ mod surface;
 pub use basins::{share_colour, BasinFigure};
 pub use colour::ColourScale;
 pub use curves::{Curve, CurveFigure, NoiseFigure, NoisePanel};
-pub use surface::{Marker, MarkerKind, PathLine, SurfaceFigure, SurfacePanel};
+pub use surface::{clip_path, Marker, MarkerKind, PathLine, SurfaceFigure, SurfacePanel};
 
 use descent::{Error, Result};
 use plotters::coord::Shift;

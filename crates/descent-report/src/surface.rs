@@ -160,11 +160,16 @@ impl SurfaceFigure {
         for path in &self.paths {
             let colour = path.colour;
             let style = colour.stroke_width(2);
-            let pieces = clip_path(&path.points, w);
+            // Segment by segment: plotters joins the segments of a wide polyline with miters,
+            // which shoot far out where a path reverses (an oscillating full-batch step).
+            let segments: Vec<Vec<(f64, f64)>> = clip_path(&path.points, w)
+                .iter()
+                .flat_map(|piece| piece.windows(2).map(|s| s.to_vec()).collect::<Vec<_>>())
+                .collect();
             let series = chart.draw_series(
-                pieces
+                segments
                     .into_iter()
-                    .map(|piece| PathElement::new(piece, style)),
+                    .map(|segment| PathElement::new(segment, style)),
             )?;
             if legend {
                 series.label(path.name.as_str()).legend(move |(x, y)| {

@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let problem = Problem::builtin("sine")?;
     let m = ctx.size(200, 100);
     let bias = 3.0;
-    let seeds = ctx.size(20, 6);
+    let seeds = ctx.size(30, 6);
     let epochs = ctx.size(30, 10);
     let (biased, choices, data) = arms(ctx, &problem, m, bias, seeds, epochs)?;
     let (control, control_choices, _) =

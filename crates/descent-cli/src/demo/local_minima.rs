@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let data = problem.sample(m, 0.0, ctx.seed)?;
     let objective = problem.model.objective();
     let epochs = ctx.size(20, 10);
-    let (n_starts, n_seeds) = (ctx.size(25, 9), ctx.size(8, 3));
+    let (n_starts, n_seeds) = (ctx.size(36, 9), ctx.size(10, 3));
     let population = |t: &[f64]| problem.population_loss(t);
     let grid = Grid::new(problem.window, 81);
     let population_minima = minima::find(&grid, &grid.evaluate(population), population);

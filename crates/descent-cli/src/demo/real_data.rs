@@ -31,7 +31,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     scaler.apply(&mut train)?;
     scaler.apply(&mut test)?;
     let epochs = ctx.size(20, 5);
-    let seeds = ctx.size(3, 2);
+    let seeds = ctx.size(5, 2);
     let m = train.len();
     let batches = [1usize, 8, 64, m];
     let models = [ModelKind::Softmax, ModelKind::Mlp(32)];
