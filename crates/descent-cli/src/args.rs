@@ -1,7 +1,6 @@
 //! Raw command-line flags, as clap parses them. Checked in [`crate::config`].
 
 use clap::{Args, Parser, Subcommand};
-use descent::data::synth::Kind;
 use descent::data::{Format, ReadOptions};
 use descent::objective::ModelKind;
 use descent::regime::{Regime, Sampling};
@@ -168,9 +167,10 @@ pub struct TrainArgs {
 /// `descent gen`.
 #[derive(Debug, Args)]
 pub struct GenArgs {
-    /// What to generate: sparse (RCV1-like), dense-classification or dense-regression.
-    #[arg(value_name = "KIND", value_parser = checked::<Kind>)]
-    pub kind: Kind,
+    /// What to generate: sparse (RCV1-like), dense-classification, dense-regression, or a
+    /// landscape problem's training sample: sine or line (one feature x, target y).
+    #[arg(value_name = "KIND")]
+    pub kind: String,
     /// Rows.
     #[arg(long, value_name = "N")]
     pub rows: usize,
@@ -187,6 +187,14 @@ pub struct GenArgs {
     /// Seed: the same seed gives the same file.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
+    /// sine and line: the selection bias of the sample (0: fair).
+    #[arg(
+        long,
+        value_name = "F",
+        default_value_t = 0.0,
+        allow_hyphen_values = true
+    )]
+    pub bias: f64,
     /// Output: `.csv` writes CSV, `.descent` a binary cache folder, anything else LibSVM.
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,

@@ -277,3 +277,43 @@ fn truncated_and_wrong_inputs_are_clear_errors() {
     assert!(err.contains("--rows"), "{err}");
     assert!(!dir.path().join("z.svm").exists());
 }
+
+#[test]
+fn gen_writes_landscape_samples_whose_bias_shows_in_the_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let slope = |bias: &str| {
+        let file = p(dir.path(), &format!("line{bias}.csv"));
+        ok(&[
+            "gen", "line", "--rows", "4000", "--bias", bias, "--seed", "2", "--out", &file,
+        ]);
+        let model = p(dir.path(), &format!("m{bias}.json"));
+        ok(&[
+            "train",
+            "--data",
+            &file,
+            "--model",
+            "least-squares",
+            "--method",
+            "batch",
+            "--lr",
+            "0.5",
+            "--epochs",
+            "300",
+            "--save",
+            &model,
+            "--quiet",
+        ]);
+        json(&std::fs::read_to_string(model).unwrap())["weights"][0]
+            .as_f64()
+            .unwrap()
+    };
+    let (fair, biased) = (slope("0"), slope("3"));
+    assert!(
+        (fair - 1.0).abs() < 0.06,
+        "a fair sample fits the population's slope 1: {fair}"
+    );
+    assert!(
+        biased > fair + 0.25,
+        "bias moves the slope: {fair} → {biased}"
+    );
+}

@@ -6,22 +6,32 @@ use anyhow::{Context, Result};
 use descent::atomic::AtomicFile;
 use descent::data::synth::{self, Kind, Spec, BLOCK_ROWS};
 use descent::data::{write, Format};
+use descent::landscape::{Problem, PROBLEMS};
 use rayon::prelude::*;
 use std::time::Instant;
 
 /// Runs `descent gen`.
 pub fn run(args: GenArgs) -> Result<()> {
     let started = Instant::now();
+    if PROBLEMS.contains(&args.kind.as_str()) {
+        return write_problem(&args, started);
+    }
+    let kind: Kind = args.kind.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "unknown KIND '{}': one of {}, {}",
+            args.kind,
+            Kind::NAMES,
+            PROBLEMS.join(", ")
+        )
+    })?;
     let spec = Spec {
-        kind: args.kind,
+        kind,
         rows: args.rows,
-        features: args.features.unwrap_or(if args.kind == Kind::Sparse {
-            47_152
-        } else {
-            20
-        }),
+        features: args
+            .features
+            .unwrap_or(if kind == Kind::Sparse { 47_152 } else { 20 }),
         nnz: args.nnz,
-        noise: args.noise.unwrap_or(match args.kind {
+        noise: args.noise.unwrap_or(match kind {
             Kind::Sparse => 0.05,
             Kind::DenseRegression => 0.5,
             Kind::DenseClassification => 0.0,
@@ -94,6 +104,35 @@ fn write_cache(spec: &Spec, args: &GenArgs, started: Instant) -> Result<()> {
         data.len(),
         data.dim(),
         data.stored(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A landscape problem's training sample (x, y), with its selection bias.
+fn write_problem(args: &GenArgs, started: Instant) -> Result<()> {
+    let problem = Problem::builtin(&args.kind)?;
+    let data = problem.sample(args.rows, args.bias, args.seed)?;
+    let format = args.format.unwrap_or_else(|| Format::from_path(&args.out));
+    let mut text = String::new();
+    match format {
+        Format::Csv => {
+            text.push_str("label,x\n");
+            write::csv(&data, &mut text);
+        }
+        Format::LibSvm => write::libsvm(&data, &mut text),
+        Format::Npy | Format::Cache => {
+            anyhow::bail!("{} samples are written as CSV or LibSVM", args.kind)
+        }
+    }
+    descent::atomic::write(&args.out, text.as_bytes())
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!(
+        "wrote {}: {} samples of the {} problem (bias {}) in {:.2} s",
+        args.out.display(),
+        data.len(),
+        args.kind,
+        args.bias,
         started.elapsed().as_secs_f64()
     );
     Ok(())
