@@ -18,6 +18,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Measure this machine: memory bandwidth, then gradient throughput against batch size and
+    /// threads on dense and sparse data, as a fraction of the bandwidth.
+    Bench(BenchArgs),
     /// Put every claim about full-batch GD and SGD to the test on built-in data: an HTML
     /// report with figures and results.json.
     Demo(DemoArgs),
@@ -201,6 +204,26 @@ pub struct GenArgs {
     /// Output format: csv, libsvm or cache [default: from the extension].
     #[arg(long, value_name = "FORMAT", value_parser = checked::<Format>)]
     pub format: Option<Format>,
+}
+
+/// `descent bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Dense rows (features: --dense-features).
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub dense_rows: usize,
+    /// Dense features.
+    #[arg(long, value_name = "D", default_value_t = 256)]
+    pub dense_features: usize,
+    /// Sparse (RCV1-like) rows; 0 skips the sparse measurements.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub sparse_rows: usize,
+    /// Seconds spent on each measurement.
+    #[arg(long, value_name = "S", default_value_t = 0.5)]
+    pub budget: f64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `descent demo`.

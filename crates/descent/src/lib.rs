@@ -32,6 +32,7 @@
 
 pub mod atomic;
 pub mod batches;
+pub mod bench;
 pub mod data;
 pub mod engine;
 mod error;

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+mod bench;
 mod compare;
 mod convert;
 mod gen;
@@ -23,5 +24,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Landscape(args) => landscape::run(args),
         Command::Compare(args) => compare::run(*args),
         Command::Demo(args) => crate::demo::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -2,77 +2,20 @@
 
 use super::{significant, Context, Finding, Numbers};
 use anyhow::Result;
+use descent::bench::{gradient_throughput, read_bandwidth, test_array};
 use descent::data::synth::{generate, Kind, Spec};
-use descent::engine::{batch_sums, Engine, Serial, Threads};
+use descent::engine::{Engine, Serial, Threads};
 use descent::labels::LabelEncoding;
 use descent::objective::ModelKind;
-use descent::prelude::*;
 use descent_report::html::{Cell, Section, Table, Verdict};
 use descent_report::{Curve, CurveFigure, PALETTE};
-use rayon::prelude::*;
 use serde_json::json;
-use std::time::Instant;
-
-/// Best-of-3 read bandwidth (GB/s) of summing `values` on `threads` threads.
-fn bandwidth(values: &[f32], threads: usize) -> Result<f64> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
-    let mut best = f64::INFINITY;
-    let mut sink = 0.0f64;
-    for _ in 0..3 {
-        let started = Instant::now();
-        let sum: f64 = pool.install(|| {
-            values
-                .par_chunks(1 << 20)
-                .map(|c| c.iter().map(|&v| f64::from(v)).sum::<f64>())
-                .sum()
-        });
-        best = best.min(started.elapsed().as_secs_f64());
-        sink += sum;
-    }
-    std::hint::black_box(sink);
-    Ok((values.len() * 4) as f64 / best / 1e9)
-}
-
-/// Samples per second of batch gradients of size `b`: the best of repeated passes over the
-/// data (after one warm-up pass), repeating until `budget` seconds have been spent.
-fn throughput(
-    engine: &dyn Engine,
-    objective: &dyn Objective,
-    data: &Dataset,
-    b: usize,
-    budget: f64,
-) -> f64 {
-    let order: Vec<usize> = (0..data.len()).collect();
-    let theta = vec![0.01; objective.dim()];
-    let mut sums = vec![0.0; objective.dim() + 1];
-    let pass = |sums: &mut Vec<f64>| {
-        let started = Instant::now();
-        for batch in order.chunks(b) {
-            batch_sums(engine, objective, data, &theta, batch, sums);
-        }
-        started.elapsed().as_secs_f64()
-    };
-    pass(&mut sums);
-    let (mut best, mut spent, mut passes) = (f64::INFINITY, 0.0, 0);
-    while passes < 3 || spent < budget {
-        let t = pass(&mut sums);
-        best = best.min(t);
-        spent += t;
-        passes += 1;
-    }
-    std::hint::black_box(&sums);
-    data.len() as f64 / best
-}
 
 /// Runs the experiment.
 pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
-    let floats: Vec<f32> = (0..ctx.size(64usize << 20, 8 << 20))
-        .map(|i| (i % 1000) as f32 * 1e-3 + 1.0)
-        .collect();
-    let bw1 = bandwidth(&floats, 1)?;
-    let bwn = bandwidth(&floats, ctx.threads)?;
+    let floats = test_array(ctx.size(256usize << 20, 32 << 20));
+    let bw1 = read_bandwidth(&floats, 1, 3)?;
+    let bwn = read_bandwidth(&floats, ctx.threads, 3)?;
     drop(floats);
     let rows = ctx.size(200_000, 30_000);
     let d = 64;
@@ -96,7 +39,8 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     for (k, (name, engine, bw)) in engines.iter().enumerate() {
         let mut points = Vec::new();
         for &b in &sizes {
-            let sps = throughput(*engine, objective.as_ref(), &data, b, ctx.size(0.4, 0.05));
+            let sps =
+                gradient_throughput(*engine, objective.as_ref(), &data, b, ctx.size(0.4, 0.05));
             let gbs = sps * (d * 4) as f64 / 1e9;
             let label = if b == rows {
                 "M".to_string()

@@ -16,6 +16,7 @@ pub mod cache;
 mod chunks;
 pub mod csv;
 mod dataset;
+pub mod kernels;
 pub mod libsvm;
 pub mod npy;
 mod row;

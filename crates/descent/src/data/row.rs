@@ -20,7 +20,7 @@ impl Row<'_> {
     #[inline]
     pub fn dot(&self, w: &[f64]) -> f64 {
         match *self {
-            Row::Dense(x) => x.iter().zip(w).map(|(&v, &w)| f64::from(v) * w).sum(),
+            Row::Dense(x) => super::kernels::dot(x, w),
             Row::Sparse { indices, values } => indices
                 .iter()
                 .zip(values)
@@ -33,11 +33,7 @@ impl Row<'_> {
     #[inline]
     pub fn axpy(&self, a: f64, out: &mut [f64]) {
         match *self {
-            Row::Dense(x) => {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o += a * f64::from(v);
-                }
-            }
+            Row::Dense(x) => super::kernels::axpy(a, x, out),
             Row::Sparse { indices, values } => {
                 for (&j, &v) in indices.iter().zip(values) {
                     out[j as usize] += a * f64::from(v);

@@ -1,0 +1,116 @@
+//! `descent bench`: how fast this machine computes gradients, against how fast it can read
+//! memory. Dense and sparse logistic-regression gradients for batches of 1 to M samples on one
+//! thread and on all threads; each row reports samples/s, GB/s of feature data read and the
+//! fraction of the measured read bandwidth for that thread count.
+
+use crate::args::BenchArgs;
+use anyhow::{bail, Result};
+use descent::bench::{gradient_throughput, read_bandwidth, test_array};
+use descent::data::synth::{generate, Kind, Spec};
+use descent::engine::{Engine, Serial, Threads};
+use descent::labels::LabelEncoding;
+use descent::objective::ModelKind;
+use serde_json::json;
+
+/// Runs `descent bench`.
+pub fn run(args: BenchArgs) -> Result<()> {
+    if !(args.budget > 0.0 && args.budget.is_finite())
+        || args.dense_rows == 0
+        || args.dense_features == 0
+    {
+        bail!("--budget, --dense-rows and --dense-features must be > 0");
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let array = test_array(512 << 20);
+    let bandwidth = [
+        read_bandwidth(&array, 1, 5)?,
+        read_bandwidth(&array, threads, 5)?,
+    ];
+    drop(array);
+    let many = Threads::new(threads)?;
+    let engines: [(&dyn Engine, usize); 2] = [(&Serial, 1), (&many, threads)];
+    let mut rows = Vec::new();
+    let mut sets = vec![(
+        "dense",
+        Spec {
+            kind: Kind::DenseClassification,
+            rows: args.dense_rows,
+            features: args.dense_features,
+            nnz: 0,
+            noise: 0.0,
+            seed: 1,
+        },
+    )];
+    if args.sparse_rows > 0 {
+        sets.push((
+            "sparse",
+            Spec {
+                kind: Kind::Sparse,
+                rows: args.sparse_rows,
+                features: 47_152,
+                nnz: 76,
+                noise: 0.05,
+                seed: 1,
+            },
+        ));
+    }
+    for (name, spec) in sets {
+        let mut data = generate(&spec)?;
+        LabelEncoding::fit(ModelKind::Logistic, &data)?.encode(&mut data)?;
+        let objective = ModelKind::Logistic.build(data.dim(), 2, true, 0.0);
+        // Bytes read per sample: f32 values, plus u32 indices for sparse rows.
+        let bytes_per_sample =
+            data.stored() as f64 / data.len() as f64 * if data.is_sparse() { 8.0 } else { 4.0 };
+        for (k, (engine, t)) in engines.iter().enumerate() {
+            for b in [1, 8, 64, 512, 4096, data.len()] {
+                let sps = gradient_throughput(*engine, objective.as_ref(), &data, b, args.budget);
+                let gbs = sps * bytes_per_sample / 1e9;
+                rows.push(json!({
+                    "data": name,
+                    "rows": data.len(),
+                    "features": data.dim(),
+                    "threads": t,
+                    "batch": b,
+                    "samples_per_second": sps,
+                    "gb_per_second": gbs,
+                    "bandwidth_fraction": gbs / bandwidth[k],
+                }));
+            }
+        }
+    }
+    let report = json!({
+        "threads": threads,
+        "read_bandwidth_gb_per_second": { "one_thread": bandwidth[0], "all_threads": bandwidth[1] },
+        "measurements": rows,
+    });
+    if args.json {
+        println!("{report}");
+        return Ok(());
+    }
+    println!(
+        "memory read bandwidth: {:.1} GB/s on 1 thread, {:.1} GB/s on {threads}",
+        bandwidth[0], bandwidth[1]
+    );
+    println!(
+        "{:<8} {:>8} {:>8} {:>9} {:>14} {:>8} {:>12}",
+        "data", "threads", "batch", "", "samples/s", "GB/s", "of bandwidth"
+    );
+    for r in report["measurements"].as_array().into_iter().flatten() {
+        let batch = r["batch"].as_u64().unwrap_or(0);
+        let shown = if batch == r["rows"].as_u64().unwrap_or(0) {
+            "M".to_string()
+        } else {
+            batch.to_string()
+        };
+        println!(
+            "{:<8} {:>8} {:>8} {:>14.0} {:>8.2} {:>12.0}%",
+            r["data"].as_str().unwrap_or(""),
+            r["threads"].as_u64().unwrap_or(0),
+            shown,
+            r["samples_per_second"].as_f64().unwrap_or(0.0),
+            r["gb_per_second"].as_f64().unwrap_or(0.0),
+            100.0 * r["bandwidth_fraction"].as_f64().unwrap_or(0.0)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Measurements of this machine: memory read bandwidth and gradient throughput. Used by
+//! `descent bench` and the demo's hardware experiment. Timings are measured, never asserted.
+
+use crate::data::Dataset;
+use crate::engine::{batch_sums, Engine};
+use crate::objective::Objective;
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Sums `values` with eight independent accumulators (so the loop is bound by memory, not by
+/// the latency of dependent additions).
+fn sum_lanes(values: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut chunks = values.chunks_exact(8);
+    for c in &mut chunks {
+        for k in 0..8 {
+            acc[k] += f64::from(c[k]);
+        }
+    }
+    acc.iter().sum::<f64>()
+        + chunks
+            .remainder()
+            .iter()
+            .map(|&v| f64::from(v))
+            .sum::<f64>()
+}
+
+/// Best-of-`repeats` read bandwidth in GB/s of summing `values` on `threads` threads.
+pub fn read_bandwidth(values: &[f32], threads: usize, repeats: usize) -> crate::Result<f64> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| crate::Error::config("--threads", threads, e.to_string()))?;
+    let mut best = f64::INFINITY;
+    let mut sink = 0.0f64;
+    for _ in 0..repeats.max(1) {
+        let started = Instant::now();
+        let sum: f64 = pool.install(|| values.par_chunks(1 << 18).map(sum_lanes).sum());
+        best = best.min(started.elapsed().as_secs_f64());
+        sink += sum;
+    }
+    std::hint::black_box(sink);
+    Ok((values.len() * 4) as f64 / best / 1e9)
+}
+
+/// A test array of `bytes` bytes of nonzero f32 values.
+pub fn test_array(bytes: usize) -> Vec<f32> {
+    (0..bytes / 4)
+        .map(|i| (i % 1000) as f32 * 1e-3 + 1.0)
+        .collect()
+}
+
+/// Sample gradients per second for batches of `b` consecutive samples: the best pass over the
+/// data after a warm-up, passes repeated until `budget` seconds are spent (at least 3).
+pub fn gradient_throughput(
+    engine: &dyn Engine,
+    objective: &dyn Objective,
+    data: &Dataset,
+    b: usize,
+    budget: f64,
+) -> f64 {
+    let order: Vec<usize> = (0..data.len()).collect();
+    let theta = vec![0.01; objective.dim()];
+    let mut sums = vec![0.0; objective.dim() + 1];
+    let pass = |sums: &mut Vec<f64>| {
+        let started = Instant::now();
+        for batch in order.chunks(b.max(1)) {
+            batch_sums(engine, objective, data, &theta, batch, sums);
+        }
+        started.elapsed().as_secs_f64()
+    };
+    pass(&mut sums);
+    let (mut best, mut spent, mut passes) = (f64::INFINITY, 0.0, 0);
+    while passes < 3 || spent < budget {
+        let t = pass(&mut sums);
+        best = best.min(t);
+        spent += t;
+        passes += 1;
+    }
+    std::hint::black_box(&sums);
+    data.len() as f64 / best
+}
