@@ -51,10 +51,12 @@ impl Observer for Progress {
         Ok(())
     }
 
+    fn interval(&self) -> u64 {
+        256
+    }
+
     fn on_step(&mut self, state: &State<'_>) -> descent::Result<Control> {
-        if state.update % 256 == 0 {
-            self.tick(state);
-        }
+        self.tick(state);
         Ok(Control::Continue)
     }
 

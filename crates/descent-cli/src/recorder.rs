@@ -46,10 +46,12 @@ impl Observer for Recorder<'_> {
         Ok(())
     }
 
+    fn interval(&self) -> u64 {
+        self.every
+    }
+
     fn on_step(&mut self, s: &State<'_>) -> descent::Result<Control> {
-        if s.update % self.every == 0 {
-            self.record(s);
-        }
+        self.record(s);
         Ok(Control::Continue)
     }
 

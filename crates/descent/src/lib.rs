@@ -38,6 +38,7 @@ pub mod engine;
 mod error;
 pub mod labels;
 pub mod landscape;
+pub mod lazy;
 pub mod model;
 pub mod objective;
 pub mod observe;

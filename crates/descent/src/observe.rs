@@ -59,7 +59,13 @@ pub trait Observer {
     fn on_start(&mut self, _plan: &Plan, _state: &State<'_>) -> Result<()> {
         Ok(())
     }
-    /// After every update.
+    /// How often [`on_step`](Observer::on_step) is needed: after updates that are multiples
+    /// of this (default 1: every update). Larger intervals let fast paths skip materializing
+    /// the parameters in between.
+    fn interval(&self) -> u64 {
+        1
+    }
+    /// After every [`interval`](Observer::interval)-th update.
     fn on_step(&mut self, _state: &State<'_>) -> Result<Control> {
         Ok(Control::Continue)
     }

@@ -138,6 +138,10 @@ impl Observer for TraceWriter<'_> {
         self.row(state)
     }
 
+    fn interval(&self) -> u64 {
+        self.every
+    }
+
     fn on_step(&mut self, state: &State<'_>) -> Result<Control> {
         if state.update % self.every == 0 {
             self.row(state)?;

@@ -28,6 +28,7 @@
 use crate::batches::{Batches, InMemory, Rng};
 use crate::data::Dataset;
 use crate::engine::{batch_sums, Engine, Serial};
+use crate::lazy::LazyLinear;
 use crate::objective::Objective;
 use crate::observe::{Control, Observer, Plan, State};
 use crate::optim::{Average, Chain};
@@ -75,6 +76,7 @@ pub struct Trainer<'a> {
     epochs: u64,
     seed: u64,
     initial: Option<Vec<f64>>,
+    fast_paths: bool,
 }
 
 impl<'a> Trainer<'a> {
@@ -102,6 +104,7 @@ impl<'a> Trainer<'a> {
             epochs: 5,
             seed: 0,
             initial: None,
+            fast_paths: true,
         }
     }
 
@@ -153,6 +156,14 @@ impl<'a> Trainer<'a> {
         self
     }
 
+    /// Whether equivalent fast paths may replace the generic update (default: yes). The only
+    /// one so far: O(nnz) single-sample steps for L2 linear models without momentum
+    /// ([`crate::lazy`]), equal to the generic path to rounding.
+    pub fn fast_paths(mut self, on: bool) -> Self {
+        self.fast_paths = on;
+        self
+    }
+
     /// Starting parameters (default: zeros).
     pub fn initial(mut self, theta: Vec<f64>) -> Self {
         self.initial = Some(theta);
@@ -184,13 +195,26 @@ impl<'a> Trainer<'a> {
             .take()
             .unwrap_or_else(|| objective.initial_parameters(self.seed));
         let mut rng = Rng::seed_from_u64(self.seed);
-        let mut average = self.average.map(|start| Average::new(start, &theta));
         let mut sums = vec![0.0; dim + 1];
         let plan = Plan {
             samples: m,
             dim,
             updates_per_epoch: source.updates_per_epoch(),
             epochs: self.epochs,
+        };
+        // Single-sample steps of an L2 linear model without momentum: O(nnz) per update.
+        let mut lazy =
+            (self.fast_paths && self.chain.is_empty() && plan.updates_per_epoch == m as u64)
+                .then(|| objective.margin_model())
+                .flatten()
+                .map(|model| LazyLinear::new(model, &theta, self.average));
+        let mut average = match lazy {
+            Some(_) => None,
+            None => self.average.map(|start| Average::new(start, &theta)),
+        };
+        let mut lazy_mean = match (&lazy, self.average) {
+            (Some(_), Some(_)) => theta.clone(),
+            _ => Vec::new(),
         };
         let (mut t, mut seen, mut busy) = (0u64, 0u64, Duration::ZERO);
         let (mut lr, mut batch_loss) = (f64::NAN, f64::NAN);
@@ -203,8 +227,22 @@ impl<'a> Trainer<'a> {
                     seconds: busy.as_secs_f64(),
                     lr,
                     batch_loss,
-                    theta: average.as_ref().map_or(&theta[..], |a| a.mean()),
+                    theta: if lazy_mean.is_empty() {
+                        average.as_ref().map_or(&theta[..], |a| a.mean())
+                    } else {
+                        &lazy_mean[..]
+                    },
                     iterate: &theta,
+                }
+            };
+        }
+        macro_rules! materialize {
+            () => {
+                if let Some(lz) = &lazy {
+                    lz.parameters(&mut theta);
+                    if !lazy_mean.is_empty() {
+                        lz.average(&mut lazy_mean);
+                    }
                 }
             };
         }
@@ -220,19 +258,27 @@ impl<'a> Trainer<'a> {
                 let Some((data, batch)) = source.next_batch(&mut rng)? else {
                     break;
                 };
-                batch_sums(self.engine, objective, data, &theta, batch, &mut sums);
-                let (grad, loss) = sums.split_at_mut(dim);
-                let size = batch.len() as f64;
-                grad.iter_mut().for_each(|g| *g /= size);
-                batch_loss = loss[0] / size + objective.penalty(&theta);
                 lr = self.schedule.rate(t);
-                if !batch_loss.is_finite() {
-                    return Err(diverged(t, epoch, batch_loss, lr));
-                }
-                objective.add_penalty_gradient(&theta, grad);
-                self.chain.apply(t, &theta, grad);
-                for (p, g) in theta.iter_mut().zip(grad.iter()) {
-                    *p -= lr * g;
+                if let Some(lz) = &mut lazy {
+                    let i = batch[0];
+                    batch_loss = lz.step(data.row(i), data.target(i), lr, t + 1);
+                    if !batch_loss.is_finite() {
+                        return Err(diverged(t, epoch, batch_loss, lr));
+                    }
+                } else {
+                    batch_sums(self.engine, objective, data, &theta, batch, &mut sums);
+                    let (grad, loss) = sums.split_at_mut(dim);
+                    let size = batch.len() as f64;
+                    grad.iter_mut().for_each(|g| *g /= size);
+                    batch_loss = loss[0] / size + objective.penalty(&theta);
+                    if !batch_loss.is_finite() {
+                        return Err(diverged(t, epoch, batch_loss, lr));
+                    }
+                    objective.add_penalty_gradient(&theta, grad);
+                    self.chain.apply(t, &theta, grad);
+                    for (p, g) in theta.iter_mut().zip(grad.iter()) {
+                        *p -= lr * g;
+                    }
                 }
                 t += 1;
                 seen += batch.len() as u64;
@@ -240,14 +286,20 @@ impl<'a> Trainer<'a> {
                     a.update(t, &theta);
                 }
                 busy += started.elapsed();
-                let mut stop = false;
-                for o in observers.iter_mut() {
-                    stop |= o.on_step(&state!())? == Control::Stop;
-                }
-                if stop {
-                    break 'epochs;
+                if observers.iter().any(|o| t % o.interval().max(1) == 0) {
+                    materialize!();
+                    let mut stop = false;
+                    for o in observers.iter_mut() {
+                        if t % o.interval().max(1) == 0 {
+                            stop |= o.on_step(&state!())? == Control::Stop;
+                        }
+                    }
+                    if stop {
+                        break 'epochs;
+                    }
                 }
             }
+            materialize!();
             let mut stop = false;
             for o in observers.iter_mut() {
                 stop |= o.on_epoch(&state!())? == Control::Stop;
@@ -256,6 +308,7 @@ impl<'a> Trainer<'a> {
                 break;
             }
         }
+        materialize!();
         if theta.iter().any(|p| !p.is_finite()) {
             return Err(diverged(t, plan.epochs, f64::NAN, lr));
         }
@@ -263,7 +316,11 @@ impl<'a> Trainer<'a> {
             o.on_finish(&state!())?;
         }
         let outcome = Outcome {
-            theta: average.map_or_else(|| theta.clone(), |a| a.mean().to_vec()),
+            theta: if lazy_mean.is_empty() {
+                average.map_or_else(|| theta.clone(), |a| a.mean().to_vec())
+            } else {
+                lazy_mean
+            },
             iterate: theta,
             updates: t,
             sample_gradients: seen,

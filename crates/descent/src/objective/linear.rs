@@ -1,6 +1,6 @@
 //! A linear model `m = wᵀx + b` under a [`MarginLoss`]: least squares, logistic, hinge.
 
-use super::{MarginLoss, Objective, Task, L2};
+use super::{MarginLoss, MarginModel, Objective, Task, L2};
 use crate::data::Row;
 
 /// ℓ(θ; x, y) = loss(wᵀx + b, y), θ = [w, b]; gradient `dloss · [x, 1]`, O(nnz(x)).
@@ -35,7 +35,29 @@ impl<L: MarginLoss> Linear<L> {
     }
 }
 
+impl<L: MarginLoss> MarginModel for Linear<L> {
+    fn loss_at(&self, m: f64, y: f64) -> f64 {
+        self.loss.loss(m, y)
+    }
+
+    fn dloss_at(&self, m: f64, y: f64) -> f64 {
+        self.loss.dloss(m, y)
+    }
+
+    fn l2(&self) -> f64 {
+        self.penalty.lambda
+    }
+
+    fn has_intercept(&self) -> bool {
+        self.intercept
+    }
+}
+
 impl<L: MarginLoss> Objective for Linear<L> {
+    fn margin_model(&self) -> Option<&dyn MarginModel> {
+        Some(self)
+    }
+
     fn name(&self) -> &'static str {
         L::NAME
     }

@@ -86,6 +86,24 @@ pub trait Objective: Send + Sync {
     fn initial_parameters(&self, _seed: u64) -> Vec<f64> {
         vec![0.0; self.dim()]
     }
+
+    /// The margin structure of a linear model (loss of wᵀx + b under an L2 term), which lets
+    /// SGD update only a row's nonzeros; `None` for other models.
+    fn margin_model(&self) -> Option<&dyn MarginModel> {
+        None
+    }
+}
+
+/// A linear model seen through its margin m = wᵀx + b, for O(nnz) SGD.
+pub trait MarginModel: Send + Sync {
+    /// ℓ(m, y).
+    fn loss_at(&self, m: f64, y: f64) -> f64;
+    /// ∂ℓ/∂m at (m, y).
+    fn dloss_at(&self, m: f64, y: f64) -> f64;
+    /// The L2 strength λ on the weights.
+    fn l2(&self) -> f64;
+    /// Whether θ ends with an intercept.
+    fn has_intercept(&self) -> bool;
 }
 
 /// The models `descent train --model` offers.

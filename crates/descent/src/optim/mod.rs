@@ -61,6 +61,11 @@ impl Chain {
         }
     }
 
+    /// Whether the chain has no stage (plain gradient descent).
+    pub fn is_empty(&self) -> bool {
+        self.stages.is_empty()
+    }
+
     /// Resets every stage.
     pub fn reset(&mut self) {
         self.stages.iter_mut().for_each(|s| s.reset());

@@ -1,0 +1,193 @@
+//! SGD in O(nnz) per update for L2-regularized linear models (Bottou's lazy scaling).
+//!
+//! The weights are kept as w = s·v. An SGD step on sample (x, y) at rate η,
+//!
+//! ```text
+//! w ← (1 − ηλ)·w − η·ℓ'(m)·x,    b ← b − η·ℓ'(m),    m = wᵀx + b
+//! ```
+//!
+//! becomes s ← (1 − ηλ)·s (one multiply) and vⱼ ← vⱼ − η·ℓ'(m)·xⱼ/s for the row's nonzeros;
+//! v is renormalized (v ← s·v, s = 1) when s falls below 1e-9. Polyak–Ruppert averaging keeps
+//! w̄ = A·u + B·v: with μ = 1/k for the k-th averaged iterate, A ← (1 − μ)A,
+//! B ← (1 − μ)B + μ·s, and uⱼ gains (1 − μ)·B·Δvⱼ/A on the nonzeros, where Δv is the step just
+//! taken; u is folded (u ← A·u + B·v) when A gets small. This is the same algorithm as the
+//! generic loop (the same gradients, rates and averages), computed in another order, so the
+//! results agree to rounding (tested), and the trainer uses it automatically for single-sample
+//! steps of such models without momentum.
+
+use crate::data::Row;
+use crate::objective::MarginModel;
+
+/// Renormalize the scale factors below this.
+const TINY: f64 = 1e-9;
+
+/// The lazily scaled parameters (and their average).
+pub struct LazyLinear<'a> {
+    model: &'a dyn MarginModel,
+    d: usize,
+    v: Vec<f64>,
+    s: f64,
+    b: f64,
+    /// ‖v‖², kept up to date on the nonzeros (recomputed at renormalization).
+    v_norm2: f64,
+    average: Option<LazyAverage>,
+}
+
+struct LazyAverage {
+    start: u64,
+    count: u64,
+    u: Vec<f64>,
+    a: f64,
+    bv: f64,
+    b: f64,
+}
+
+impl<'a> LazyLinear<'a> {
+    /// Starts from θ = [w, b] (b only with an intercept), averaging from update `average`.
+    pub fn new(model: &'a dyn MarginModel, theta: &[f64], average: Option<u64>) -> Self {
+        let d = theta.len() - usize::from(model.has_intercept());
+        let v = theta[..d].to_vec();
+        let v_norm2 = v.iter().map(|x| x * x).sum();
+        LazyLinear {
+            model,
+            d,
+            b: if model.has_intercept() { theta[d] } else { 0.0 },
+            v,
+            s: 1.0,
+            v_norm2,
+            average: average.map(|start| LazyAverage {
+                start,
+                count: 0,
+                u: Vec::new(),
+                a: 1.0,
+                bv: 0.0,
+                b: 0.0,
+            }),
+        }
+    }
+
+    /// One SGD step on (x, y) at rate η; `n` is the number of this update (1-based). Returns
+    /// the sample's loss plus the L2 term at the parameters before the step.
+    pub fn step(&mut self, x: Row<'_>, y: f64, eta: f64, n: u64) -> f64 {
+        let lambda = self.model.l2();
+        let m = self.s * x.dot(&self.v) + self.b;
+        let loss = self.model.loss_at(m, y) + 0.5 * lambda * self.s * self.s * self.v_norm2;
+        let d = self.model.dloss_at(m, y);
+        let shrink = 1.0 - eta * lambda;
+        if shrink <= 0.0 {
+            self.rescale(shrink);
+        } else {
+            self.s *= shrink;
+            if self.s < TINY {
+                self.rescale(1.0);
+            }
+        }
+        let step = eta * d / self.s;
+        let (mu, carry) = match &mut self.average {
+            Some(avg) if n >= avg.start.max(1) => {
+                avg.count += 1;
+                let mu = 1.0 / avg.count as f64;
+                (Some(mu), (1.0 - mu) * avg.bv)
+            }
+            _ => (None, 0.0),
+        };
+        if step != 0.0 {
+            let (v, v_norm2) = (&mut self.v, &mut self.v_norm2);
+            let mut touch = |j: usize, xj: f64| {
+                let old = v[j];
+                let new = old - step * xj;
+                *v_norm2 += new * new - old * old;
+                v[j] = new;
+            };
+            match x {
+                Row::Dense(values) => values
+                    .iter()
+                    .enumerate()
+                    .for_each(|(j, &xj)| touch(j, f64::from(xj))),
+                Row::Sparse { indices, values } => indices
+                    .iter()
+                    .zip(values)
+                    .for_each(|(&j, &xj)| touch(j as usize, f64::from(xj))),
+            }
+        }
+        if self.model.has_intercept() {
+            self.b -= eta * d;
+        }
+        if let (Some(mu), Some(avg)) = (mu, self.average.as_mut()) {
+            if avg.count == 1 {
+                // The first averaged iterate is the iterate itself.
+                avg.u = vec![0.0; self.d];
+                avg.a = 1.0;
+                avg.bv = self.s;
+                avg.b = self.b;
+            } else {
+                let a_new = (1.0 - mu) * avg.a;
+                if carry != 0.0 && step != 0.0 {
+                    let gain = carry * step / a_new;
+                    match x {
+                        Row::Dense(values) => values
+                            .iter()
+                            .enumerate()
+                            .for_each(|(j, &xj)| avg.u[j] += gain * f64::from(xj)),
+                        Row::Sparse { indices, values } => indices
+                            .iter()
+                            .zip(values)
+                            .for_each(|(&j, &xj)| avg.u[j as usize] += gain * f64::from(xj)),
+                    }
+                }
+                avg.a = a_new;
+                avg.bv = (1.0 - mu) * avg.bv + mu * self.s;
+                avg.b += (self.b - avg.b) * mu;
+                if avg.a < TINY {
+                    fold(avg, &self.v);
+                }
+            }
+        }
+        loss
+    }
+
+    /// v ← factor·s·v and s = 1 (the average's B follows v).
+    fn rescale(&mut self, factor: f64) {
+        let scale = self.s * factor;
+        if let Some(avg) = self.average.as_mut().filter(|a| a.count > 0) {
+            fold(avg, &self.v);
+        }
+        self.v.iter_mut().for_each(|x| *x *= scale);
+        self.v_norm2 = self.v.iter().map(|x| x * x).sum();
+        self.s = 1.0;
+    }
+
+    /// Writes θ = [s·v, b] into `theta`.
+    pub fn parameters(&self, theta: &mut [f64]) {
+        for (t, v) in theta.iter_mut().zip(&self.v) {
+            *t = self.s * v;
+        }
+        if self.model.has_intercept() {
+            theta[self.d] = self.b;
+        }
+    }
+
+    /// Writes the averaged parameters (or θ before averaging starts) into `mean`.
+    pub fn average(&self, mean: &mut [f64]) {
+        match &self.average {
+            Some(avg) if avg.count > 0 => {
+                for ((m, u), v) in mean.iter_mut().zip(&avg.u).zip(&self.v) {
+                    *m = avg.a * u + avg.bv * v;
+                }
+                if self.model.has_intercept() {
+                    mean[self.d] = avg.b;
+                }
+            }
+            _ => self.parameters(mean),
+        }
+    }
+}
+
+/// u ← A·u + B·v, A = 1, B = 0: the average held in u alone.
+fn fold(avg: &mut LazyAverage, v: &[f64]) {
+    for (u, v) in avg.u.iter_mut().zip(v) {
+        *u = avg.a * *u + avg.bv * v;
+    }
+    avg.a = 1.0;
+    avg.bv = 0.0;
+}

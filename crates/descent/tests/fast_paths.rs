@@ -1,0 +1,184 @@
+//! Fast paths against the generic loop: O(nnz) lazy-scaled SGD must give the same parameters
+//! (to rounding) on the same sample order, with and without averaging.
+
+mod common;
+
+use common::{assert_close, sparse_data};
+use descent::objective::ModelKind;
+use descent::observe::{Control, Observer, State};
+use descent::prelude::*;
+
+fn run(
+    data: &Dataset,
+    kind: ModelKind,
+    l2: f64,
+    schedule: Schedule,
+    average: Option<u64>,
+    fast: bool,
+    epochs: u64,
+) -> Outcome {
+    let objective = kind.build(data.dim(), 2, true, l2);
+    Trainer::new(objective.as_ref(), data)
+        .regime(Regime::Sgd)
+        .schedule(schedule)
+        .average(average)
+        .epochs(epochs)
+        .seed(5)
+        .fast_paths(fast)
+        .run(&mut [])
+        .unwrap()
+}
+
+#[test]
+fn lazy_sgd_equals_the_generic_loop_to_rounding() {
+    let data = sparse_data(600, 300, 0.03, 61, |idx, vals| {
+        let s: f64 = idx
+            .iter()
+            .zip(vals)
+            .map(|(&j, &v)| {
+                if j % 3 == 0 {
+                    f64::from(v)
+                } else {
+                    -f64::from(v)
+                }
+            })
+            .sum();
+        if s > 0.0 {
+            1.0
+        } else {
+            -1.0
+        }
+    });
+    for kind in [
+        ModelKind::Logistic,
+        ModelKind::Hinge,
+        ModelKind::LeastSquares,
+    ] {
+        for (l2, schedule) in [
+            (1e-3, Schedule::Constant { eta0: 0.1 }),
+            (
+                0.05,
+                Schedule::InverseTime {
+                    eta0: 0.5,
+                    decay: 0.05,
+                },
+            ),
+            (
+                0.0,
+                Schedule::InvScaling {
+                    eta0: 0.2,
+                    power: 0.5,
+                },
+            ),
+            (1e-2, Schedule::optimal(1e-2).unwrap()),
+        ] {
+            for average in [None, Some(1), Some(700)] {
+                let fast = run(&data, kind, l2, schedule.clone(), average, true, 3);
+                let generic = run(&data, kind, l2, schedule.clone(), average, false, 3);
+                let what = format!("{kind:?} λ = {l2} {schedule:?} average {average:?}");
+                assert_close(&format!("{what}: θ"), &fast.theta, &generic.theta, 1e-9);
+                assert_close(
+                    &format!("{what}: iterate"),
+                    &fast.iterate,
+                    &generic.iterate,
+                    1e-9,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
+    // ηλ = 0.5: the scale halves every step and is renormalized every ~30 steps.
+    let data = sparse_data(200, 50, 0.1, 62, |idx, _| {
+        if idx.len() % 2 == 0 {
+            1.0
+        } else {
+            -1.0
+        }
+    });
+    let fast = run(
+        &data,
+        ModelKind::Logistic,
+        0.5,
+        Schedule::Constant { eta0: 1.0 },
+        Some(1),
+        true,
+        2,
+    );
+    let generic = run(
+        &data,
+        ModelKind::Logistic,
+        0.5,
+        Schedule::Constant { eta0: 1.0 },
+        Some(1),
+        false,
+        2,
+    );
+    assert_close("θ", &fast.theta, &generic.theta, 1e-9);
+    // ηλ ≥ 1 shrinks the weights to zero or flips them: handled, still equal.
+    let fast = run(
+        &data,
+        ModelKind::Logistic,
+        1.5,
+        Schedule::Constant { eta0: 1.0 },
+        None,
+        true,
+        1,
+    );
+    let generic = run(
+        &data,
+        ModelKind::Logistic,
+        1.5,
+        Schedule::Constant { eta0: 1.0 },
+        None,
+        false,
+        1,
+    );
+    assert_close("θ with ηλ > 1", &fast.theta, &generic.theta, 1e-9);
+}
+
+struct Every(u64, Vec<(u64, Vec<f64>, Vec<f64>)>);
+
+impl Observer for Every {
+    fn interval(&self) -> u64 {
+        self.0
+    }
+    fn on_step(&mut self, s: &State<'_>) -> Result<Control> {
+        self.1
+            .push((s.update, s.theta.to_vec(), s.iterate.to_vec()));
+        Ok(Control::Continue)
+    }
+}
+
+#[test]
+fn observers_see_the_same_parameters_on_both_paths() {
+    let data = sparse_data(300, 80, 0.05, 63, |idx, _| {
+        if idx.first().is_some_and(|&j| j < 40) {
+            1.0
+        } else {
+            -1.0
+        }
+    });
+    let objective = ModelKind::Logistic.build(80, 2, true, 1e-3);
+    let watch = |fast: bool| {
+        let mut every = Every(37, Vec::new());
+        Trainer::new(objective.as_ref(), &data)
+            .schedule(Schedule::Constant { eta0: 0.3 })
+            .average(Some(50))
+            .epochs(2)
+            .fast_paths(fast)
+            .run(&mut [&mut every])
+            .unwrap();
+        every.1
+    };
+    let (fast, generic) = (watch(true), watch(false));
+    assert_eq!(fast.len(), 600 / 37);
+    for ((u, a, i), (v, b, j)) in fast.iter().zip(&generic) {
+        assert_eq!(u, v);
+        assert!(u % 37 == 0);
+        assert_close("average", a, b, 1e-9);
+        assert_close("iterate", i, j, 1e-9);
+    }
+}
