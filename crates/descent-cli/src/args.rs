@@ -143,6 +143,10 @@ pub struct TrainArgs {
     /// with the model).
     #[arg(long)]
     pub standardize: bool,
+    /// Hogwild: lock-free parallel SGD over --threads threads (linear models, --method sgd).
+    /// Faster on sparse data, but NOT deterministic: results change from run to run.
+    #[arg(long)]
+    pub hogwild: bool,
     /// Stream the data from disk, one pass per epoch, in bounded memory (sgd and
     /// minibatch:B; LibSVM or CSV).
     #[arg(long)]

@@ -36,6 +36,7 @@ pub struct TrainConfig {
     pub standardize: bool,
     pub stream: bool,
     pub buffer: usize,
+    pub hogwild: bool,
     pub trace: Option<PathBuf>,
     pub trace_every: Option<u64>,
     pub save: Option<PathBuf>,
@@ -92,6 +93,22 @@ impl TrainConfig {
         if a.stream && a.standardize {
             bail!("--standardize needs every row before training; with --stream, standardize the file beforehand");
         }
+        if a.hogwild {
+            let clash = [
+                (a.method != Regime::Sgd, "--method other than sgd"),
+                (a.momentum > 0.0, "--momentum"),
+                (a.average.is_some(), "--average"),
+                (a.stream, "--stream"),
+                (a.trace.is_some(), "--trace"),
+                (
+                    matches!(a.model, ModelKind::Softmax | ModelKind::Mlp(_)),
+                    "--model softmax or mlp",
+                ),
+            ];
+            if let Some((_, what)) = clash.iter().find(|(c, _)| *c) {
+                bail!("--hogwild runs plain SGD of a linear model (least-squares, logistic, hinge) from memory; it cannot be combined with {what}");
+            }
+        }
         if a.trace.is_some() && a.trace == a.save {
             bail!("--trace and --save name the same file");
         }
@@ -116,6 +133,7 @@ impl TrainConfig {
             standardize: a.standardize,
             stream: a.stream,
             buffer: a.buffer,
+            hogwild: a.hogwild,
             trace: a.trace,
             trace_every: a.trace_every,
             save: a.save,

@@ -497,3 +497,36 @@ fn bench_measures_bandwidth_and_throughput() {
         assert!(row["bandwidth_fraction"].as_f64().unwrap() > 0.0);
     }
 }
+
+#[test]
+fn hogwild_trains_linear_models_and_refuses_the_rest() {
+    let data = repo("data/breast_cancer.csv");
+    let r = json(&ok(&[
+        "train",
+        "--data",
+        &data,
+        "--model",
+        "logistic",
+        "--standardize",
+        "--hogwild",
+        "--threads",
+        "2",
+        "--lr",
+        "0.05",
+        "--epochs",
+        "5",
+        "--json",
+    ]));
+    assert!(r["train_accuracy"].as_f64().unwrap() > 0.95, "{r}");
+    assert_eq!(r["sample_gradients"], 5 * 569);
+    for extra in [
+        ["--model", "logistic", "--momentum", "0.9"],
+        ["--model", "logistic", "--method", "batch"],
+        ["--model", "softmax", "--epochs", "1"],
+    ] {
+        let mut args = vec!["train", "--data", &data, "--hogwild"];
+        args.extend(extra);
+        let err = fails(&args);
+        assert!(err.contains("--hogwild"), "{err}");
+    }
+}

@@ -36,6 +36,7 @@ pub mod bench;
 pub mod data;
 pub mod engine;
 mod error;
+pub mod hogwild;
 pub mod labels;
 pub mod landscape;
 pub mod lazy;

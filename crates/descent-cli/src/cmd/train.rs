@@ -60,13 +60,15 @@ pub fn run(config: TrainConfig) -> Result<()> {
     };
     let updates_per_epoch = config.regime.updates_per_epoch(samples);
     let schedule = Schedule::parse(&config.schedule, config.lr, config.l2, updates_per_epoch)?;
-    let (train_eval, trainer): (&dyn Evaluate, Trainer<'_>) = match &mut input {
-        Input::Memory(data) => (&*data, Trainer::new(objective.as_ref(), data)),
-        Input::Stream(stream, file) => (
-            &*file,
-            Trainer::on_batches(objective.as_ref(), stream.as_mut()),
-        ),
-    };
+    let (train_eval, trainer, memory): (&dyn Evaluate, Trainer<'_>, Option<&Dataset>) =
+        match &mut input {
+            Input::Memory(data) => (&*data, Trainer::new(objective.as_ref(), data), Some(&*data)),
+            Input::Stream(stream, file) => (
+                &*file,
+                Trainer::on_batches(objective.as_ref(), stream.as_mut()),
+                None,
+            ),
+        };
 
     let mut observers: Vec<Box<dyn Observer + '_>> = Vec::new();
     if let Some(path) = &config.trace {
@@ -91,17 +93,22 @@ pub fn run(config: TrainConfig) -> Result<()> {
     }
     let mut observer_refs: Vec<&mut dyn Observer> =
         observers.iter_mut().map(|o| o.as_mut() as _).collect();
-    let outcome = trainer
-        .engine(engine.as_ref())
-        .regime(config.regime)
-        .sampling(config.sampling)
-        .schedule(schedule)
-        .optimizer(config.chain())
-        .average(config.average)
-        .epochs(config.epochs)
-        .seed(config.seed)
-        .run(&mut observer_refs)
-        .with_context(|| format!("training on {} failed", config.data.display()))?;
+    let outcome = if config.hogwild {
+        drop(trainer);
+        hogwild(&config, objective.as_ref(), memory)?
+    } else {
+        trainer
+            .engine(engine.as_ref())
+            .regime(config.regime)
+            .sampling(config.sampling)
+            .schedule(schedule)
+            .optimizer(config.chain())
+            .average(config.average)
+            .epochs(config.epochs)
+            .seed(config.seed)
+            .run(&mut observer_refs)
+            .with_context(|| format!("training on {} failed", config.data.display()))?
+    };
     drop(observer_refs);
     drop(observers);
 
@@ -267,4 +274,33 @@ fn sampling_label(config: &TrainConfig) -> Option<&'static str> {
             descent::regime::Sampling::Replacement => "replacement",
         }),
     }
+}
+
+/// Runs Hogwild and reports it as an [`Outcome`].
+fn hogwild(
+    config: &TrainConfig,
+    objective: &dyn descent::objective::Objective,
+    data: Option<&Dataset>,
+) -> Result<Outcome> {
+    let (Some(model), Some(data)) = (objective.margin_model(), data) else {
+        anyhow::bail!("--hogwild needs a linear model trained from memory");
+    };
+    let schedule = Schedule::parse(&config.schedule, config.lr, config.l2, data.len() as u64)?;
+    let run = descent::hogwild::train(
+        model,
+        data,
+        &schedule,
+        config.epochs,
+        config.seed,
+        config.threads,
+    )
+    .with_context(|| format!("training on {} failed", config.data.display()))?;
+    Ok(Outcome {
+        iterate: run.theta.clone(),
+        theta: run.theta,
+        updates: run.updates,
+        sample_gradients: run.updates,
+        epochs: config.epochs as f64,
+        seconds: run.seconds,
+    })
 }
