@@ -67,11 +67,16 @@ impl<'a> LazyLinear<'a> {
     }
 
     /// One SGD step on (x, y) at rate η; `n` is the number of this update (1-based). Returns
-    /// the sample's loss plus the L2 term at the parameters before the step.
-    pub fn step(&mut self, x: Row<'_>, y: f64, eta: f64, n: u64) -> f64 {
+    /// the sample's loss plus the L2 term at the parameters before the step when `want_loss`
+    /// (else 0, or NaN when the margin is not finite, so divergence is still caught).
+    pub fn step(&mut self, x: Row<'_>, y: f64, eta: f64, n: u64, want_loss: bool) -> f64 {
         let lambda = self.model.l2();
         let m = self.s * x.dot(&self.v) + self.b;
-        let loss = self.model.loss_at(m, y) + 0.5 * lambda * self.s * self.s * self.v_norm2;
+        let loss = if want_loss || !m.is_finite() {
+            self.model.loss_at(m, y) + 0.5 * lambda * self.s * self.s * self.v_norm2
+        } else {
+            0.0
+        };
         let d = self.model.dloss_at(m, y);
         let shrink = 1.0 - eta * lambda;
         if shrink <= 0.0 {

@@ -249,21 +249,27 @@ impl<'a> Trainer<'a> {
         for o in observers.iter_mut() {
             o.on_start(&plan, &state!())?;
         }
+        let due = |observers: &[&mut dyn Observer], n: u64| {
+            observers.iter().any(|o| n % o.interval().max(1) == 0)
+        };
         'epochs: for epoch in 0..self.epochs {
-            let started = Instant::now();
+            // Training time runs in segments between observer calls (no clock read per step).
+            let mut running = Instant::now();
             source.start_epoch(&mut rng)?;
-            busy += started.elapsed();
             loop {
-                let started = Instant::now();
                 let Some((data, batch)) = source.next_batch(&mut rng)? else {
                     break;
                 };
                 lr = self.schedule.rate(t);
+                let observed = due(observers, t + 1);
                 if let Some(lz) = &mut lazy {
                     let i = batch[0];
-                    batch_loss = lz.step(data.row(i), data.target(i), lr, t + 1);
-                    if !batch_loss.is_finite() {
-                        return Err(diverged(t, epoch, batch_loss, lr));
+                    let loss = lz.step(data.row(i), data.target(i), lr, t + 1, observed);
+                    if !loss.is_finite() {
+                        return Err(diverged(t, epoch, loss, lr));
+                    }
+                    if observed {
+                        batch_loss = loss;
                     }
                 } else {
                     batch_sums(self.engine, objective, data, &theta, batch, &mut sums);
@@ -285,8 +291,8 @@ impl<'a> Trainer<'a> {
                 if let Some(a) = &mut average {
                     a.update(t, &theta);
                 }
-                busy += started.elapsed();
-                if observers.iter().any(|o| t % o.interval().max(1) == 0) {
+                if observed {
+                    busy += running.elapsed();
                     materialize!();
                     let mut stop = false;
                     for o in observers.iter_mut() {
@@ -297,8 +303,10 @@ impl<'a> Trainer<'a> {
                     if stop {
                         break 'epochs;
                     }
+                    running = Instant::now();
                 }
             }
+            busy += running.elapsed();
             materialize!();
             let mut stop = false;
             for o in observers.iter_mut() {
