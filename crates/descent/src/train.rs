@@ -256,10 +256,7 @@ impl<'a> Trainer<'a> {
             // Training time runs in segments between observer calls (no clock read per step).
             let mut running = Instant::now();
             source.start_epoch(&mut rng)?;
-            loop {
-                let Some((data, batch)) = source.next_batch(&mut rng)? else {
-                    break;
-                };
+            while let Some((data, batch)) = source.next_batch(&mut rng)? {
                 lr = self.schedule.rate(t);
                 let observed = due(observers, t + 1);
                 if let Some(lz) = &mut lazy {
