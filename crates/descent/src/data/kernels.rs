@@ -38,6 +38,33 @@ fn axpy_body(a: f64, x: &[f32], out: &mut [f64]) {
     }
 }
 
+#[inline(always)]
+fn axpy4_body(a: [f64; 4], x: [&[f32]; 4], out: &mut [f64]) {
+    let n = out.len().min(x.iter().map(|r| r.len()).min().unwrap_or(0));
+    for j in 0..n {
+        let pair0 = a[0] * f64::from(x[0][j]) + a[1] * f64::from(x[1][j]);
+        let pair1 = a[2] * f64::from(x[2][j]) + a[3] * f64::from(x[3][j]);
+        out[j] += pair0 + pair1;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn axpy4_avx2(a: [f64; 4], x: [&[f32]; 4], out: &mut [f64]) {
+    axpy4_body(a, x, out)
+}
+
+/// `out[j] += ((a₀x₀[j] + a₁x₁[j]) + (a₂x₂[j] + a₃x₃[j]))`: four rows added in one pass.
+#[inline]
+pub fn axpy4(a: [f64; 4], x: [&[f32]; 4], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the processor supports AVX2 (checked at run time).
+        return unsafe { axpy4_avx2(a, x, out) };
+    }
+    axpy4_body(a, x, out)
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn dot_avx2(x: &[f32], w: &[f64]) -> f64 {
@@ -99,6 +126,11 @@ mod tests {
             axpy(0.3, &x, &mut a);
             axpy_body(0.3, &x, &mut b);
             assert_eq!(a, b);
+            let rows = [&x[..], &x[..], &x[..], &x[..]];
+            let (mut c, mut e) = (w.clone(), w.clone());
+            axpy4([0.5, -1.0, 2.0, 0.25], rows, &mut c);
+            axpy4_body([0.5, -1.0, 2.0, 0.25], rows, &mut e);
+            assert_eq!(c, e);
         }
     }
 }

@@ -69,11 +69,7 @@ pub fn batch_sums(
     let dim = objective.dim();
     let f = |range: Range<usize>, out: &mut [f64]| {
         let (grad, loss) = out.split_at_mut(dim);
-        let mut total = 0.0;
-        for &i in &batch[range] {
-            total += objective.add_gradient(theta, data.row(i), data.target(i), 1.0, grad);
-        }
-        loss[0] += total;
+        loss[0] += objective.add_gradients(theta, data, &batch[range], grad);
     };
     engine.block_sum(batch.len(), dim + 1, &f, sums);
 }

@@ -1,7 +1,7 @@
 //! A linear model `m = wᵀx + b` under a [`MarginLoss`]: least squares, logistic, hinge.
 
 use super::{MarginLoss, MarginModel, Objective, Task, L2};
-use crate::data::Row;
+use crate::data::{kernels, Dataset, Row};
 
 /// ℓ(θ; x, y) = loss(wᵀx + b, y), θ = [w, b]; gradient `dloss · [x, 1]`, O(nnz(x)).
 #[derive(Debug, Clone, Copy)]
@@ -91,14 +91,59 @@ impl<L: MarginLoss> Objective for Linear<L> {
         grad: &mut [f64],
     ) -> f64 {
         let m = self.margin(theta, x);
-        let d = weight * self.loss.dloss(m, y);
+        let (loss, dloss) = self.loss.loss_and_dloss(m, y);
+        let d = weight * dloss;
         if d != 0.0 {
             x.axpy(d, &mut grad[..self.n_features]);
             if self.intercept {
                 grad[self.n_features] += d;
             }
         }
-        self.loss.loss(m, y)
+        loss
+    }
+
+    /// Dense rows four at a time: four margins, then one pass over the gradient adding
+    /// ((d₀x₀ + d₁x₁) + (d₂x₂ + d₃x₃)), so each gradient entry is loaded and stored once per
+    /// four rows. Sparse rows and the remainder go one by one.
+    fn add_gradients(
+        &self,
+        theta: &[f64],
+        data: &Dataset,
+        rows: &[usize],
+        grad: &mut [f64],
+    ) -> f64 {
+        let d = self.n_features;
+        let mut total = 0.0;
+        let mut groups = rows.chunks_exact(4);
+        if !data.is_sparse() {
+            for g in &mut groups {
+                let xs: [&[f32]; 4] = std::array::from_fn(|k| match data.row(g[k]) {
+                    Row::Dense(x) => x,
+                    Row::Sparse { .. } => &[],
+                });
+                let mut ds = [0.0; 4];
+                for k in 0..4 {
+                    let (loss, dloss) = self
+                        .loss
+                        .loss_and_dloss(self.margin(theta, Row::Dense(xs[k])), data.target(g[k]));
+                    total += loss;
+                    ds[k] = dloss;
+                }
+                kernels::axpy4(ds, xs, &mut grad[..d]);
+                if self.intercept {
+                    grad[d] += (ds[0] + ds[1]) + (ds[2] + ds[3]);
+                }
+            }
+        }
+        let rest = if data.is_sparse() {
+            rows
+        } else {
+            groups.remainder()
+        };
+        for &i in rest {
+            total += self.add_gradient(theta, data.row(i), data.target(i), 1.0, grad);
+        }
+        total
     }
 
     fn penalty(&self, theta: &[f64]) -> f64 {

@@ -10,6 +10,11 @@ pub trait MarginLoss: Send + Sync + Copy {
     fn loss(&self, m: f64, y: f64) -> f64;
     /// ∂ℓ/∂m at (m, y).
     fn dloss(&self, m: f64, y: f64) -> f64;
+    /// ℓ and ∂ℓ/∂m together (the same bits as [`loss`](MarginLoss::loss) and
+    /// [`dloss`](MarginLoss::dloss); losses may share work).
+    fn loss_and_dloss(&self, m: f64, y: f64) -> (f64, f64) {
+        (self.loss(m, y), self.dloss(m, y))
+    }
     /// Whether y is a class (±1) rather than a value.
     fn classifies(&self) -> bool;
 }
@@ -52,6 +57,17 @@ impl MarginLoss for Logistic {
             e / (1.0 + e)
         };
         -y * sigma
+    }
+    fn loss_and_dloss(&self, m: f64, y: f64) -> (f64, f64) {
+        // Both use e = exp(−|z|), computed once: the same bits as loss() and dloss().
+        let z = -y * m;
+        let e = (-z.abs()).exp();
+        let sigma = if z >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        (z.max(0.0) + e.ln_1p(), -y * sigma)
     }
     fn classifies(&self) -> bool {
         true

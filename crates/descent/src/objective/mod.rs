@@ -36,7 +36,7 @@ pub use penalty::L2;
 pub use sine::SineRegression;
 pub use softmax::Softmax;
 
-use crate::data::Row;
+use crate::data::{Dataset, Row};
 use crate::{Error, Result};
 
 /// Whether an objective predicts a number or a class.
@@ -71,6 +71,23 @@ pub trait Objective: Send + Sync {
     /// intercepts), and returns ℓ(θ; x, y).
     fn add_gradient(&self, theta: &[f64], x: Row<'_>, y: f64, weight: f64, grad: &mut [f64])
         -> f64;
+
+    /// Adds Σ ∇ℓ over the samples `rows` of `data` (in that order) to `grad` and returns
+    /// Σ ℓ. The default adds one sample at a time; models may fuse several rows (the grouping
+    /// depends only on `rows`, so results stay independent of the thread count).
+    fn add_gradients(
+        &self,
+        theta: &[f64],
+        data: &Dataset,
+        rows: &[usize],
+        grad: &mut [f64],
+    ) -> f64 {
+        let mut total = 0.0;
+        for &i in rows {
+            total += self.add_gradient(theta, data.row(i), data.target(i), 1.0, grad);
+        }
+        total
+    }
 
     /// The regularizer R(θ).
     fn penalty(&self, theta: &[f64]) -> f64;
