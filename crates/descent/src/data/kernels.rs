@@ -2,7 +2,7 @@
 //! parameters.
 //!
 //! The dot product keeps [`LANES`] independent partial sums (lane k sums the products at
-//! positions ≡ k mod 8), added in a fixed tree at the end, then the tail. This breaks the chain
+//! positions ≡ k mod 16), added in a fixed tree at the end, then the tail. This breaks the chain
 //! of dependent additions that would otherwise bound the loop by add latency, and lets the
 //! compiler use SIMD registers. On x86-64 an AVX2 build of the same loop is chosen at run time
 //! when the processor has it (no `target-cpu=native` needed). Both builds compute every lane
@@ -10,7 +10,7 @@
 //! result depends on the data, not on the processor or the thread count.
 
 /// Independent partial sums of the dot product.
-pub const LANES: usize = 8;
+pub const LANES: usize = 16;
 
 #[inline(always)]
 fn dot_body(x: &[f32], w: &[f64]) -> f64 {
@@ -28,7 +28,18 @@ fn dot_body(x: &[f32], w: &[f64]) -> f64 {
     for (&xv, &wv) in xs.remainder().iter().zip(ws.remainder()) {
         tail += f64::from(xv) * wv;
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    // A fixed tree: lanes k and k + 8, then k and k + 4, k and k + 2, then the last pair.
+    let mut half = [0.0f64; 8];
+    for k in 0..8 {
+        half[k] = acc[k] + acc[k + 8];
+    }
+    let quarter = [
+        half[0] + half[4],
+        half[1] + half[5],
+        half[2] + half[6],
+        half[3] + half[7],
+    ];
+    ((quarter[0] + quarter[2]) + (quarter[1] + quarter[3])) + tail
 }
 
 #[inline(always)]

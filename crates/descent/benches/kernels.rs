@@ -1,0 +1,107 @@
+//! Criterion benchmarks of the kernels behind every update: the dense dot product and axpy,
+//! a full-batch logistic gradient (serial and threaded), and O(nnz) SGD steps on sparse rows.
+//! Run with `cargo bench -p descent`; results are summarized in BENCHMARKS.md.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use descent::data::kernels;
+use descent::data::synth::{generate, Kind, Spec};
+use descent::engine::{batch_sums, Serial, Threads};
+use descent::labels::LabelEncoding;
+use descent::objective::ModelKind;
+use descent::prelude::*;
+use std::hint::black_box;
+
+fn dense_kernels(c: &mut Criterion) {
+    let x: Vec<f32> = (0..256).map(|i| (i % 17) as f32 * 0.1 - 0.8).collect();
+    let w: Vec<f64> = (0..256).map(|i| (i % 13) as f64 * 0.01 - 0.06).collect();
+    let mut group = c.benchmark_group("dense 256");
+    group.throughput(Throughput::Bytes(256 * 4));
+    group.bench_function("dot", |b| {
+        b.iter(|| kernels::dot(black_box(&x), black_box(&w)))
+    });
+    let mut out = w.clone();
+    group.bench_function("axpy", |b| {
+        b.iter(|| kernels::axpy(0.5, black_box(&x), &mut out))
+    });
+    group.finish();
+}
+
+fn batch_gradient(c: &mut Criterion) {
+    let spec = Spec {
+        kind: Kind::DenseClassification,
+        rows: 20_000,
+        features: 256,
+        nnz: 0,
+        noise: 0.0,
+        seed: 1,
+    };
+    let mut data = generate(&spec).unwrap();
+    LabelEncoding::fit(ModelKind::Logistic, &data)
+        .unwrap()
+        .encode(&mut data)
+        .unwrap();
+    let objective = ModelKind::Logistic.build(256, 2, true, 0.0);
+    let theta = vec![0.01; 257];
+    let batch: Vec<usize> = (0..data.len()).collect();
+    let mut sums = vec![0.0; 258];
+    let threads = Threads::new(2).unwrap();
+    let mut group = c.benchmark_group("full-batch logistic gradient 20000x256");
+    group.throughput(Throughput::Bytes((data.len() * 256 * 4) as u64));
+    group.bench_function("serial", |b| {
+        b.iter(|| {
+            batch_sums(
+                &Serial,
+                objective.as_ref(),
+                &data,
+                &theta,
+                &batch,
+                &mut sums,
+            )
+        })
+    });
+    group.bench_function("2 threads", |b| {
+        b.iter(|| {
+            batch_sums(
+                &threads,
+                objective.as_ref(),
+                &data,
+                &theta,
+                &batch,
+                &mut sums,
+            )
+        })
+    });
+    group.finish();
+}
+
+fn sparse_sgd(c: &mut Criterion) {
+    let spec = Spec {
+        kind: Kind::Sparse,
+        rows: 20_000,
+        features: 47_152,
+        nnz: 76,
+        noise: 0.05,
+        seed: 1,
+    };
+    let data = generate(&spec).unwrap();
+    let objective = ModelKind::Logistic.build(data.dim(), 2, true, 1e-6);
+    let mut group = c.benchmark_group("SGD epoch, 20000 RCV1-like rows");
+    group.throughput(Throughput::Elements(data.len() as u64));
+    group.sample_size(10);
+    for (name, fast) in [("O(nnz) lazy scaling", true), ("generic O(d)", false)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                Trainer::new(objective.as_ref(), &data)
+                    .schedule(Schedule::Constant { eta0: 0.1 })
+                    .epochs(1)
+                    .fast_paths(fast)
+                    .run(&mut [])
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, dense_kernels, batch_gradient, sparse_sgd);
+criterion_main!(benches);
