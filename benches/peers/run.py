@@ -162,19 +162,30 @@ def main():
         bwt = bw["one_thread"] if b["threads"] == 1 else bw["all_threads"]
         rows.append(("dense full-batch gradient", f"descent, {b['threads']} thread(s)", t, f"{t_np / t:.2f}x", f"{b['gb_per_second']:.1f} GB/s = {100 * b['gb_per_second'] / bwt:.0f}% of bandwidth"))
 
-    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as out:
-        out.write("# Benchmarks: descent beside its peers\n\n")
-        out.write(f"Written by `benches/peers/run.sh` on {platform.machine()} with {os.cpu_count()} cores "
-                  f"(read bandwidth {bw['one_thread']:.1f} GB/s on 1 thread, {bw['all_threads']:.1f} GB/s on all). "
-                  f"Sparse: `descent gen sparse --rows {SPARSE_ROWS} --nnz 70` (47,152 features, {x.nnz / m:.1f} nonzeros/row, {mb:.0f} MB of text); "
-                  f"dense: {DENSE_ROWS} x 256 float32. Objectives are computed by the script the same way for every tool: mean log loss + "
-                  f"(lambda/2)||w||^2 with lambda = {LAMBDA}. Single runs (timings of SGD are one run each); compare ratios.\n\n")
-        out.write("Ratio: the first row of the task's time over this row's (above 1: descent faster).\n\n")
-        out.write("| task | tool | seconds | ratio | result |\n| --- | --- | --- | --- | --- |\n")
-        for task, tool, t, ratio, result in rows:
-            out.write(f"| {task} | {tool} | {t:.3f} | {ratio} | {result} |\n")
-        for n in notes:
-            out.write(f"\n{n}\n")
+    table = []
+    table.append(f"Measured by `benches/peers/run.sh` on {platform.machine()} with {os.cpu_count()} cores "
+                 f"(read bandwidth {bw['one_thread']:.1f} GB/s on 1 thread, {bw['all_threads']:.1f} GB/s on all). "
+                 f"Sparse: `descent gen sparse --rows {SPARSE_ROWS} --nnz 70` (47,152 features, {x.nnz / m:.1f} nonzeros/row, {mb:.0f} MB of text); "
+                 f"dense: {DENSE_ROWS} x 256 float32. Objectives are computed by the script the same way for every tool: mean log loss + "
+                 f"(lambda/2)||w||^2 with lambda = {LAMBDA}. Single runs; compare ratios.\n")
+    table.append("Ratio: the first row of the task's time over this row's (above 1: descent faster).\n")
+    table.append("| task | tool | seconds | ratio | result |\n| --- | --- | --- | --- | --- |")
+    for task, tool, t, ratio, result in rows:
+        table.append(f"| {task} | {tool} | {t:.3f} | {ratio} | {result} |")
+    table.extend(f"\n{n}" for n in notes)
+    generated = "<!-- table: written by benches/peers/run.py -->\n" + "\n".join(table) + "\n<!-- /table -->"
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks: descent beside its peers\n\n<!-- table -->\n"
+    start = text.find("<!-- table")
+    end = text.find("<!-- /table -->")
+    if start < 0:
+        text = text + "\n" + generated + "\n"
+    elif end < 0:
+        text = text[:start] + generated + text[start:].split("\n", 1)[1]
+    else:
+        text = text[:start] + generated + text[end + len("<!-- /table -->"):]
+    with open(path, "w") as out:
+        out.write(text)
     print(open(os.path.join(ROOT, "BENCHMARKS.md")).read())
 
 
