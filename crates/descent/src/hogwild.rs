@@ -11,7 +11,7 @@
 //! SGD: the L2 term shrinks only the coordinates a sample touches (as in the Hogwild paper), and
 //! the rate of the k-th sample of epoch e is η(e·M + k).
 
-use crate::data::{Dataset, Row};
+use crate::data::Dataset;
 use crate::objective::MarginModel;
 use crate::regime::{Regime, Sampler, Sampling};
 use crate::schedule::Schedule;
@@ -79,33 +79,14 @@ pub fn train(
                         } else {
                             0.0
                         };
-                        let margin = match x {
-                            Row::Dense(v) => v
-                                .iter()
-                                .enumerate()
-                                .map(|(j, &x)| f64::from(x) * shared.get(j))
-                                .sum::<f64>(),
-                            Row::Sparse { indices, values } => indices
-                                .iter()
-                                .zip(values)
-                                .map(|(&j, &x)| f64::from(x) * shared.get(j as usize))
-                                .sum::<f64>(),
-                        } + b;
+                        let mut margin = b;
+                        x.for_each(|j, xj| margin += xj * shared.get(j));
                         let g = model.dloss_at(margin, data.target(i));
                         let touch = |j: usize, xj: f64| {
                             let w = shared.get(j);
                             shared.set(j, w - eta * (g * xj + lambda * w));
                         };
-                        match x {
-                            Row::Dense(v) => v
-                                .iter()
-                                .enumerate()
-                                .for_each(|(j, &x)| touch(j, f64::from(x))),
-                            Row::Sparse { indices, values } => indices
-                                .iter()
-                                .zip(values)
-                                .for_each(|(&j, &x)| touch(j as usize, f64::from(x))),
-                        }
+                        x.for_each(touch);
                         if model.has_intercept() {
                             shared.set(d, shared.get(d) - eta * g);
                         }

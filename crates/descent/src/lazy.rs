@@ -98,22 +98,13 @@ impl<'a> LazyLinear<'a> {
         };
         if step != 0.0 {
             let (v, v_norm2) = (&mut self.v, &mut self.v_norm2);
-            let mut touch = |j: usize, xj: f64| {
+            let touch = |j: usize, xj: f64| {
                 let old = v[j];
                 let new = old - step * xj;
                 *v_norm2 += new * new - old * old;
                 v[j] = new;
             };
-            match x {
-                Row::Dense(values) => values
-                    .iter()
-                    .enumerate()
-                    .for_each(|(j, &xj)| touch(j, f64::from(xj))),
-                Row::Sparse { indices, values } => indices
-                    .iter()
-                    .zip(values)
-                    .for_each(|(&j, &xj)| touch(j as usize, f64::from(xj))),
-            }
+            x.for_each(touch);
         }
         if self.model.has_intercept() {
             self.b -= eta * d;
@@ -129,16 +120,7 @@ impl<'a> LazyLinear<'a> {
                 let a_new = (1.0 - mu) * avg.a;
                 if carry != 0.0 && step != 0.0 {
                     let gain = carry * step / a_new;
-                    match x {
-                        Row::Dense(values) => values
-                            .iter()
-                            .enumerate()
-                            .for_each(|(j, &xj)| avg.u[j] += gain * f64::from(xj)),
-                        Row::Sparse { indices, values } => indices
-                            .iter()
-                            .zip(values)
-                            .for_each(|(&j, &xj)| avg.u[j as usize] += gain * f64::from(xj)),
-                    }
+                    x.for_each(|j, xj| avg.u[j] += gain * xj)
                 }
                 avg.a = a_new;
                 avg.bv = (1.0 - mu) * avg.bv + mu * self.s;

@@ -42,6 +42,19 @@ impl Row<'_> {
         }
     }
 
+    /// Calls `f(j, xⱼ)` for every stored value (every feature when dense, the nonzeros when
+    /// sparse), in index order.
+    #[inline]
+    pub fn for_each(&self, mut f: impl FnMut(usize, f64)) {
+        match *self {
+            Row::Dense(x) => x.iter().enumerate().for_each(|(j, &v)| f(j, f64::from(v))),
+            Row::Sparse { indices, values } => indices
+                .iter()
+                .zip(values)
+                .for_each(|(&j, &v)| f(j as usize, f64::from(v))),
+        }
+    }
+
     /// Number of stored values (dim for dense rows, nonzeros for sparse rows).
     pub fn stored(&self) -> usize {
         match *self {
