@@ -72,6 +72,12 @@ impl Batches for InMemory<'_> {
     fn next_batch(&mut self, _rng: &mut Rng) -> Result<Option<(&Dataset, &[usize])>> {
         let batch = self.sampler.batch(self.next);
         self.next += 1;
+        // Single samples come in random order: start fetching the next one now (measured:
+        // one epoch of RCV1-like SGD 0.22 → 0.16 s; two ahead, or also prefetching the
+        // weights the next row touches, was slower).
+        if let (Some(&[_]), Some(&[following])) = (batch, self.sampler.batch(self.next)) {
+            self.data.prefetch(following);
+        }
         Ok(batch.map(|b| (self.data, b)))
     }
 }
