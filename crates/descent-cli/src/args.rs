@@ -97,7 +97,8 @@ pub struct TrainArgs {
     /// NumPy: the labels of `--test X_test.npy`.
     #[arg(long, value_name = "PATH")]
     pub test_labels: Option<PathBuf>,
-    /// Model: least-squares, logistic, hinge or softmax.
+    /// Model: least-squares, logistic, hinge, softmax, or mlp:H (one hidden layer of H tanh
+    /// units, softmax output).
     #[arg(long, value_name = "MODEL", value_parser = checked::<ModelKind>)]
     pub model: ModelKind,
     /// Batch regime: batch (all M samples per update), sgd (one) or minibatch:B.
@@ -261,7 +262,8 @@ pub struct CompareArgs {
     /// NumPy: the labels of `--test X_test.npy`.
     #[arg(long, value_name = "PATH")]
     pub test_labels: Option<PathBuf>,
-    /// Model: least-squares, logistic, hinge or softmax.
+    /// Model: least-squares, logistic, hinge, softmax, or mlp:H (one hidden layer of H tanh
+    /// units, softmax output).
     #[arg(long, value_name = "MODEL", value_parser = checked::<ModelKind>)]
     pub model: ModelKind,
     /// Methods, each optionally with its rate (METHOD@LR).
