@@ -35,6 +35,7 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Run several methods on the same data, start and budget (epochs), over seeds: a table,
     /// comparison.json and loss curves against epochs, updates and time.
+    #[command(allow_negative_numbers = true)]
     Compare(Box<CompareArgs>),
     /// Loss landscapes of a two-parameter model: training beside population surface, minima,
     /// the paths of several methods, per-sample surfaces, gradient noise, basins.

@@ -192,7 +192,8 @@ impl TrainConfig {
     }
 }
 
-fn check(ok: bool, name: &str, value: impl ToString, allowed: &str) -> Result<()> {
+/// An error naming the flag, its value and the allowed range unless `ok`.
+pub fn check(ok: bool, name: &str, value: impl ToString, allowed: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {

@@ -225,6 +225,24 @@ fn landscape_and_compare_refuse_bad_settings() {
     assert!(err.contains("must be a finite number > 0"), "{err}");
     let err = fails(&["landscape", "--start", "1", "--out", &path(dir.path(), "c")]);
     assert!(err.contains("two finite numbers"), "{err}");
+    for (flag, value, allowed) in [
+        ("--lr", "0", "> 0"),
+        ("--grid", "2", "5..=2001"),
+        ("--bias", "NaN", "finite"),
+    ] {
+        let err = fails(&["landscape", flag, value, "--out", &path(dir.path(), "d")]);
+        assert!(err.contains(flag) && err.contains(allowed), "{err}");
+    }
+    let err = fails(&[
+        "compare",
+        "--data",
+        &repo("data/iris.csv"),
+        "--model",
+        "softmax",
+        "--l2",
+        "-1",
+    ]);
+    assert!(err.contains("--l2") && err.contains("≥ 0"), "{err}");
     let err = fails(&[
         "compare",
         "--data",

@@ -5,9 +5,10 @@
 
 use super::load::{load, Sources};
 use crate::args::CompareArgs;
+use crate::config::check;
 use crate::methods::{self, Method};
 use crate::recorder::Recorder;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use descent::engine::{evaluate, Engine, Serial, Threads};
 use descent::prelude::*;
 use descent_report::{save, Curve, CurveFigure, PALETTE};
@@ -23,8 +24,32 @@ struct Runs {
 
 /// Runs `descent compare`.
 pub fn run(args: CompareArgs) -> Result<()> {
-    if args.epochs == 0 || args.seeds == 0 {
-        bail!("--epochs and --seeds must be ≥ 1");
+    check(
+        args.epochs >= 1,
+        "--epochs",
+        args.epochs,
+        "a whole number ≥ 1",
+    )?;
+    check(args.seeds >= 1, "--seeds", args.seeds, "a whole number ≥ 1")?;
+    check(
+        args.lr > 0.0 && args.lr.is_finite(),
+        "--lr",
+        args.lr,
+        "a finite number > 0",
+    )?;
+    check(
+        args.l2 >= 0.0 && args.l2.is_finite(),
+        "--l2",
+        args.l2,
+        "a finite number ≥ 0",
+    )?;
+    if let Some(t) = args.threads {
+        check(
+            (1..=1024).contains(&t),
+            "--threads",
+            t,
+            "a whole number in 1..=1024",
+        )?;
     }
     let read = args.input.how.read_options(args.features, true);
     let loaded = load(&Sources {

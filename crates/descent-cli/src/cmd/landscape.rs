@@ -5,6 +5,7 @@
 
 use super::load::{load, Sources};
 use crate::args::LandscapeArgs;
+use crate::config::check;
 use crate::methods::{self, Method};
 use anyhow::{bail, Context, Result};
 use descent::data::Dataset;
@@ -159,14 +160,37 @@ impl Setting {
 
 /// Runs `descent landscape`.
 pub fn run(args: LandscapeArgs) -> Result<()> {
+    check(
+        args.lr > 0.0 && args.lr.is_finite(),
+        "--lr",
+        args.lr,
+        "a finite number > 0",
+    )?;
+    check(
+        args.bias.is_finite(),
+        "--bias",
+        args.bias,
+        "a finite number (0: a fair sample)",
+    )?;
+    check(
+        (5..=2001).contains(&args.grid),
+        "--grid",
+        args.grid,
+        "a whole number in 5..=2001",
+    )?;
+    check(args.rows >= 1, "--rows", args.rows, "a whole number ≥ 1")?;
+    check(args.seeds >= 1, "--seeds", args.seeds, "a whole number ≥ 1")?;
     let setting = match &args.data {
         Some(path) => Setting::from_files(&args, path)?,
         None => Setting::built_in(&args)?,
     };
     let methods = methods::parse(&args.methods, args.lr, setting.data.len())?;
-    if args.epochs == 0 {
-        bail!("--epochs must be ≥ 1");
-    }
+    check(
+        args.epochs >= 1,
+        "--epochs",
+        args.epochs,
+        "a whole number ≥ 1",
+    )?;
     let start = match &args.start {
         Some(text) => parse_point(text)?,
         None => setting.start,
