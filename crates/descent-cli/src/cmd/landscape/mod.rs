@@ -3,17 +3,15 @@
 //! per-sample surfaces, gradient noise along the way, and (with `--starts`) which population
 //! minimum each method ends in from many starts and seeds.
 
-use super::load::{load, Sources};
 use crate::args::LandscapeArgs;
 use crate::config::check;
 use crate::methods::{self, Method};
 use anyhow::{bail, Context, Result};
 use descent::data::Dataset;
 use descent::engine::{evaluate, Serial};
-use descent::landscape::basins::{lattice, shares, BasinStudy};
 use descent::landscape::minima::{self, Minimum};
 use descent::landscape::noise::GradientNoise;
-use descent::landscape::{Grid, PathRecorder, Problem, Window};
+use descent::landscape::{Grid, PathRecorder};
 use descent::objective::Objective;
 use descent::prelude::*;
 use descent_report::{
@@ -21,142 +19,14 @@ use descent_report::{
     PALETTE,
 };
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
-/// What a landscape is drawn for: a built-in problem with its population, or the user's
-/// training data with held-out data standing in for the population.
-struct Setting {
-    title: String,
-    description: String,
-    objective: Box<dyn Objective>,
-    data: Dataset,
-    reference: Reference,
-    window: Window,
-    start: [f64; 2],
-    axes: [String; 2],
-}
+mod basins;
+mod report;
+mod setting;
 
-enum Reference {
-    Population(Problem),
-    HeldOut(Dataset),
-}
-
-impl Setting {
-    /// The population loss (or the held-out loss standing in for it).
-    fn reference_loss(&self, theta: &[f64]) -> f64 {
-        match &self.reference {
-            Reference::Population(p) => p.population_loss(theta),
-            Reference::HeldOut(test) => {
-                evaluate(&Serial, self.objective.as_ref(), test, theta).loss
-            }
-        }
-    }
-
-    fn reference_name(&self) -> &'static str {
-        match self.reference {
-            Reference::Population(_) => "population",
-            Reference::HeldOut(_) => "held-out",
-        }
-    }
-
-    fn built_in(args: &LandscapeArgs) -> Result<Setting> {
-        let problem = Problem::builtin(&args.problem)?;
-        let data = problem.sample(args.rows, args.bias, args.seed)?;
-        let bias = if args.bias == 0.0 {
-            "a fair sample".to_string()
-        } else {
-            format!("selection bias {}", args.bias)
-        };
-        Ok(Setting {
-            title: format!(
-                "{}: training loss (M = {}, {bias})",
-                problem.name, args.rows
-            ),
-            description: problem.description.to_string(),
-            objective: problem.model.objective(),
-            data,
-            window: problem.window,
-            start: problem.start,
-            axes: problem.model.parameter_names().map(String::from),
-            reference: Reference::Population(problem),
-        })
-    }
-
-    fn from_files(args: &LandscapeArgs, path: &std::path::Path) -> Result<Setting> {
-        let read = args.how.read_options(None, true);
-        let loaded = load(&Sources {
-            data: path,
-            read: &read,
-            test: args.test.as_deref(),
-            test_labels: None,
-            standardize: args.standardize,
-            model: args.model,
-        })?;
-        let objective = args.model.build(
-            loaded.train.dim(),
-            loaded.encoding.n_classes(),
-            !args.no_intercept,
-            0.0,
-        );
-        if objective.dim() != 2 {
-            bail!(
-                "a landscape needs a model with exactly 2 parameters (one feature with an intercept, or two features with --no-intercept); --model {} on {} has {}",
-                args.model.label(), path.display(), objective.dim()
-            );
-        }
-        let Some(test) = loaded.test else {
-            bail!("--data needs --test: held-out data stands in for the population");
-        };
-        // A square window around the training minimum, wide enough to contain the origin.
-        let f = |t: &[f64]| evaluate(&Serial, objective.as_ref(), &loaded.train, t).loss;
-        let best = minima::nelder_mead(f, [0.0, 0.0], [1.0, 1.0]);
-        let half = 1.5 * best[0].abs().max(best[1].abs()).max(0.7);
-        let names = loaded
-            .train
-            .source()
-            .feature_names
-            .clone()
-            .unwrap_or_default();
-        let axes = if args.no_intercept {
-            [0, 1].map(|j| {
-                format!(
-                    "weight of {}",
-                    names.get(j).cloned().unwrap_or(format!("feature {j}"))
-                )
-            })
-        } else {
-            [
-                format!("weight of {}", names.first().cloned().unwrap_or("x".into())),
-                "intercept".to_string(),
-            ]
-        };
-        Ok(Setting {
-            title: format!(
-                "{} on {}: training loss (M = {})",
-                args.model.label(),
-                path.display(),
-                loaded.train.len()
-            ),
-            description: format!(
-                "{} on {}, held-out loss from {}",
-                args.model.label(),
-                path.display(),
-                args.test
-                    .as_deref()
-                    .map_or(String::new(), |p| p.display().to_string())
-            ),
-            objective,
-            data: loaded.train,
-            reference: Reference::HeldOut(test),
-            window: Window {
-                a: (best[0] - half, best[0] + half),
-                b: (best[1] - half, best[1] + half),
-            },
-            start: [0.0, 0.0],
-            axes,
-        })
-    }
-}
+use basins::basins;
+use report::{minima_json, print_summary};
+use setting::{Reference, Setting};
 
 /// Runs `descent landscape`.
 pub fn run(args: LandscapeArgs) -> Result<()> {
@@ -478,6 +348,7 @@ fn finite_or_null(v: f64) -> Value {
     }
 }
 
+/// A rate for legends and tables: three decimals, trailing zeros dropped.
 fn short_rate(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -489,147 +360,4 @@ fn descent_report_short(v: f64) -> String {
     } else {
         "∞".into()
     }
-}
-
-fn minima_json(
-    minima: &[Minimum],
-    population_loss: &dyn Fn(&[f64]) -> f64,
-    train_loss: &dyn Fn(&[f64]) -> f64,
-) -> Vec<Value> {
-    minima
-        .iter()
-        .map(|m| {
-            json!({
-                "theta": m.theta,
-                "training_loss": train_loss(&m.theta),
-                "population_loss": population_loss(&m.theta),
-            })
-        })
-        .collect()
-}
-
-fn print_summary(
-    setting: &Setting,
-    train: &[Minimum],
-    population: &[Minimum],
-    paths: &[(Method, PathRecorder)],
-    train_loss: &dyn Fn(&[f64]) -> f64,
-    report: &Value,
-) {
-    println!("{}", setting.description);
-    let reference = setting.reference_name();
-    for (name, list) in [("training", train), (reference, population)] {
-        for (k, m) in list.iter().enumerate() {
-            println!(
-                "  {name} minimum {k}: θ = ({:.4}, {:.4})  training loss {:.5}  {reference} loss {:.5}",
-                m.theta[0], m.theta[1], train_loss(&m.theta), setting.reference_loss(&m.theta)
-            );
-        }
-    }
-    println!(
-        "  {:<16} {:>9} {:>22} {:>14} {:>16}",
-        "method",
-        "updates",
-        "end θ",
-        "training loss",
-        format!("{reference} loss")
-    );
-    for (m, rec) in paths {
-        let end = rec.points.last().cloned().unwrap_or_default();
-        println!(
-            "  {:<16} {:>9} {:>22} {:>14.5} {:>16.5}",
-            format!("{}@{}", m.label(), short_rate(m.lr)),
-            rec.points.len() - 1,
-            format!("({:.4}, {:.4})", end[0], end[1]),
-            train_loss(&end),
-            setting.reference_loss(&end)
-        );
-    }
-    if let Some(basins) = report["basins"].as_object() {
-        println!("  basins (share of runs ending in each {reference} minimum, the last share ending in none):");
-        for row in basins["methods"].as_array().into_iter().flatten() {
-            let shares: Vec<String> = row["shares"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|v| format!("{:.3}", v.as_f64().unwrap_or(f64::NAN)))
-                .collect();
-            println!(
-                "    {:<16} {}",
-                row["method"].as_str().unwrap_or(""),
-                shares.join("  ")
-            );
-        }
-    }
-}
-
-/// Runs every method from a lattice of `n` starts × `--seeds` seeds and records which
-/// population minimum each run flows into.
-fn basins(
-    args: &LandscapeArgs,
-    setting: &Setting,
-    methods: &[Method],
-    population_minima: &[Minimum],
-    n: usize,
-    train_surface: &[f64],
-    written: &mut Vec<PathBuf>,
-) -> Result<Value> {
-    if n == 0 || args.seeds == 0 {
-        bail!("--starts and --seeds must be ≥ 1");
-    }
-    let starts = lattice(setting.window, n);
-    let reference = |t: &[f64]| setting.reference_loss(t);
-    let study = BasinStudy {
-        objective: setting.objective.as_ref(),
-        data: &setting.data,
-        window: setting.window,
-        epochs: args.epochs,
-        minima: population_minima,
-        reference: &reference,
-    };
-    let mut rows = Vec::new();
-    let mut figure_panels = Vec::new();
-    for method in methods {
-        // Full batch ignores the seed: one run per start stands for all seeds.
-        let count = if method.regime == Regime::Batch {
-            1
-        } else {
-            args.seeds
-        };
-        let seeds: Vec<u64> = (0..count).map(|s| args.seed.wrapping_add(1 + s)).collect();
-        let outcomes = study.outcomes(method.regime, method.lr, &starts, &seeds);
-        let global_share: Vec<f64> = outcomes
-            .iter()
-            .map(|ends| ends.iter().filter(|e| **e == Some(0)).count() as f64 / ends.len() as f64)
-            .collect();
-        rows.push(json!({
-            "method": method.label(),
-            "lr": method.lr,
-            "runs": starts.len() * seeds.len(),
-            "shares": shares(&outcomes, population_minima.len()),
-        }));
-        figure_panels.push((method.label(), global_share));
-    }
-    let figure = descent_report::BasinFigure {
-        title: format!(
-            "Share of runs from each start ending in the {}'s global minimum ({} seeds, {} epochs)",
-            setting.reference_name(),
-            args.seeds,
-            args.epochs
-        ),
-        grid: Grid::new(setting.window, args.grid),
-        axes: setting.axes.clone(),
-        background: train_surface.to_vec(),
-        starts: starts.clone(),
-        panels: figure_panels,
-        minima: population_minima.iter().map(|m| m.theta).collect(),
-    };
-    written.extend(save(&figure, &args.out.join("basins"))?);
-    Ok(json!({
-        "starts": starts,
-        "seeds": args.seeds,
-        "minima": population_minima.iter().map(|m| m.theta).collect::<Vec<_>>(),
-        "shares_note": "shares[k] is the fraction of runs ending in minimum k of the reference surface (ordered by its loss, 0 = global); the last entry counts runs that ended in none (outside the window or diverged)",
-        "methods": rows,
-    }))
 }
