@@ -12,11 +12,16 @@
 //! B ← (1 − μ)B + μ·s, and uⱼ gains (1 − μ)·B·Δvⱼ/A on the nonzeros, where Δv is the step just
 //! taken; u is folded (u ← A·u + B·v) when A gets small. This is the same algorithm as the
 //! generic loop (the same gradients, rates and averages), computed in another order, so the
-//! results agree to rounding (tested), and the trainer uses it automatically for single-sample
-//! steps of such models without momentum.
+//! results agree to rounding (tested), and the trainer uses it automatically for small batches
+//! (up to [`MAX_BATCH`] samples) of such models without momentum. A batch applies the same
+//! shrink once and then each sample's sparse step with the mean's weight 1/|B|.
 
-use crate::data::Row;
+use crate::data::Dataset;
 use crate::objective::MarginModel;
+
+/// Batches up to this size take the lazy path (larger ones are cheaper as a dense sum on
+/// threads).
+pub const MAX_BATCH: usize = 256;
 
 /// Renormalize the scale factors below this.
 const TINY: f64 = 1e-9;
@@ -31,6 +36,8 @@ pub struct LazyLinear<'a> {
     /// ‖v‖², kept up to date on the nonzeros (recomputed at renormalization).
     v_norm2: f64,
     average: Option<LazyAverage>,
+    /// The batch's loss derivatives (reused between steps).
+    scratch: Vec<f64>,
 }
 
 struct LazyAverage {
@@ -63,21 +70,40 @@ impl<'a> LazyLinear<'a> {
                 bv: 0.0,
                 b: 0.0,
             }),
+            scratch: Vec::new(),
         }
     }
 
-    /// One SGD step on (x, y) at rate η; `n` is the number of this update (1-based). Returns
-    /// the sample's loss plus the L2 term at the parameters before the step when `want_loss`
-    /// (else 0, or NaN when the margin is not finite, so divergence is still caught).
-    pub fn step(&mut self, x: Row<'_>, y: f64, eta: f64, n: u64, want_loss: bool) -> f64 {
+    /// One step on the samples `rows` of `data` at rate η (their mean gradient plus the L2
+    /// term); `n` is the number of this update (1-based). Returns the batch's mean loss plus
+    /// the L2 term at the parameters before the step when `want_loss` (else 0, or NaN when a
+    /// margin is not finite, so divergence is still caught).
+    pub fn step(
+        &mut self,
+        data: &Dataset,
+        rows: &[usize],
+        eta: f64,
+        n: u64,
+        want_loss: bool,
+    ) -> f64 {
         let lambda = self.model.l2();
-        let m = self.s * x.dot(&self.v) + self.b;
-        let loss = if want_loss || !m.is_finite() {
-            self.model.loss_at(m, y) + 0.5 * lambda * self.s * self.s * self.v_norm2
+        let size = rows.len().max(1) as f64;
+        // Margins and derivatives at the parameters before the step.
+        self.scratch.clear();
+        let mut loss = 0.0;
+        for &i in rows {
+            let (x, y) = (data.row(i), data.target(i));
+            let m = self.s * x.dot(&self.v) + self.b;
+            if want_loss || !m.is_finite() {
+                loss += self.model.loss_at(m, y);
+            }
+            self.scratch.push(self.model.dloss_at(m, y));
+        }
+        let loss = if want_loss || !loss.is_finite() {
+            loss / size + 0.5 * lambda * self.s * self.s * self.v_norm2
         } else {
             0.0
         };
-        let d = self.model.dloss_at(m, y);
         let shrink = 1.0 - eta * lambda;
         if shrink <= 0.0 {
             self.rescale(shrink);
@@ -87,7 +113,6 @@ impl<'a> LazyLinear<'a> {
                 self.rescale(1.0);
             }
         }
-        let step = eta * d / self.s;
         let (mu, carry) = match &mut self.average {
             Some(avg) if n >= avg.start.max(1) => {
                 avg.count += 1;
@@ -96,32 +121,44 @@ impl<'a> LazyLinear<'a> {
             }
             _ => (None, 0.0),
         };
-        if step != 0.0 {
+        let a_new = self
+            .average
+            .as_ref()
+            .map_or(1.0, |a| (1.0 - mu.unwrap_or(0.0)) * a.a);
+        let first_average = self.average.as_ref().is_some_and(|a| a.count == 1);
+        let mut d_sum = 0.0;
+        for (&i, &d) in rows.iter().zip(&self.scratch) {
+            d_sum += d;
+            let step = eta * d / (size * self.s);
+            if step == 0.0 {
+                continue;
+            }
+            let x = data.row(i);
             let (v, v_norm2) = (&mut self.v, &mut self.v_norm2);
-            let touch = |j: usize, xj: f64| {
+            x.for_each(|j, xj| {
                 let old = v[j];
                 let new = old - step * xj;
                 *v_norm2 += new * new - old * old;
                 v[j] = new;
-            };
-            x.for_each(touch);
+            });
+            if let (Some(_), Some(avg)) = (mu, self.average.as_mut()) {
+                if !first_average && carry != 0.0 {
+                    let gain = carry * step / a_new;
+                    x.for_each(|j, xj| avg.u[j] += gain * xj);
+                }
+            }
         }
         if self.model.has_intercept() {
-            self.b -= eta * d;
+            self.b -= eta * d_sum / size;
         }
         if let (Some(mu), Some(avg)) = (mu, self.average.as_mut()) {
-            if avg.count == 1 {
+            if first_average {
                 // The first averaged iterate is the iterate itself.
                 avg.u = vec![0.0; self.d];
                 avg.a = 1.0;
                 avg.bv = self.s;
                 avg.b = self.b;
             } else {
-                let a_new = (1.0 - mu) * avg.a;
-                if carry != 0.0 && step != 0.0 {
-                    let gain = carry * step / a_new;
-                    x.for_each(|j, xj| avg.u[j] += gain * xj)
-                }
                 avg.a = a_new;
                 avg.bv = (1.0 - mu) * avg.bv + mu * self.s;
                 avg.b += (self.b - avg.b) * mu;

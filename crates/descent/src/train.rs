@@ -28,7 +28,7 @@
 use crate::batches::{Batches, InMemory, Rng};
 use crate::data::Dataset;
 use crate::engine::{batch_sums, Engine, Serial};
-use crate::lazy::LazyLinear;
+use crate::lazy::{self, LazyLinear};
 use crate::objective::Objective;
 use crate::observe::{Control, Observer, Plan, State};
 use crate::optim::{Average, Chain};
@@ -202,12 +202,12 @@ impl<'a> Trainer<'a> {
             updates_per_epoch: source.updates_per_epoch(),
             epochs: self.epochs,
         };
-        // Single-sample steps of an L2 linear model without momentum: O(nnz) per update.
-        let mut lazy =
-            (self.fast_paths && self.chain.is_empty() && plan.updates_per_epoch == m as u64)
-                .then(|| objective.margin_model())
-                .flatten()
-                .map(|model| LazyLinear::new(model, &theta, self.average));
+        // Small batches of an L2 linear model without momentum: O(nnz) per update.
+        let small_batches = m as u64 <= lazy::MAX_BATCH as u64 * plan.updates_per_epoch;
+        let mut lazy = (self.fast_paths && self.chain.is_empty() && small_batches)
+            .then(|| objective.margin_model())
+            .flatten()
+            .map(|model| LazyLinear::new(model, &theta, self.average));
         let mut average = match lazy {
             Some(_) => None,
             None => self.average.map(|start| Average::new(start, &theta)),
@@ -260,8 +260,7 @@ impl<'a> Trainer<'a> {
                 lr = self.schedule.rate(t);
                 let observed = due(observers, t + 1);
                 if let Some(lz) = &mut lazy {
-                    let i = batch[0];
-                    let loss = lz.step(data.row(i), data.target(i), lr, t + 1, observed);
+                    let loss = lz.step(data, batch, lr, t + 1, observed);
                     if !loss.is_finite() {
                         return Err(diverged(t, epoch, loss, lr));
                     }

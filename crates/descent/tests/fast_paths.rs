@@ -10,6 +10,7 @@ use descent::prelude::*;
 
 fn run(
     data: &Dataset,
+    regime: Regime,
     kind: ModelKind,
     l2: f64,
     schedule: Schedule,
@@ -19,7 +20,7 @@ fn run(
 ) -> Outcome {
     let objective = kind.build(data.dim(), 2, true, l2);
     Trainer::new(objective.as_ref(), data)
-        .regime(Regime::Sgd)
+        .regime(regime)
         .schedule(schedule)
         .average(average)
         .epochs(epochs)
@@ -30,7 +31,7 @@ fn run(
 }
 
 #[test]
-fn lazy_sgd_equals_the_generic_loop_to_rounding() {
+fn lazy_steps_equal_the_generic_loop_to_rounding() {
     let data = sparse_data(600, 300, 0.03, 61, |idx, vals| {
         let s: f64 = idx
             .iter()
@@ -72,10 +73,17 @@ fn lazy_sgd_equals_the_generic_loop_to_rounding() {
             ),
             (1e-2, Schedule::optimal(1e-2).unwrap()),
         ] {
-            for average in [None, Some(1), Some(700)] {
-                let fast = run(&data, kind, l2, schedule.clone(), average, true, 3);
-                let generic = run(&data, kind, l2, schedule.clone(), average, false, 3);
-                let what = format!("{kind:?} λ = {l2} {schedule:?} average {average:?}");
+            for (regime, average) in [
+                (Regime::Sgd, None),
+                (Regime::Sgd, Some(1)),
+                (Regime::Sgd, Some(700)),
+                (Regime::MiniBatch(7), None),
+                (Regime::MiniBatch(7), Some(1)),
+                (Regime::MiniBatch(64), Some(30)),
+            ] {
+                let fast = run(&data, regime, kind, l2, schedule.clone(), average, true, 3);
+                let generic = run(&data, regime, kind, l2, schedule.clone(), average, false, 3);
+                let what = format!("{regime} {kind:?} λ = {l2} {schedule:?} average {average:?}");
                 assert_close(&format!("{what}: θ"), &fast.theta, &generic.theta, 1e-9);
                 assert_close(
                     &format!("{what}: iterate"),
@@ -100,6 +108,7 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
     });
     let fast = run(
         &data,
+        Regime::Sgd,
         ModelKind::Logistic,
         0.5,
         Schedule::Constant { eta0: 1.0 },
@@ -109,6 +118,7 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
     );
     let generic = run(
         &data,
+        Regime::Sgd,
         ModelKind::Logistic,
         0.5,
         Schedule::Constant { eta0: 1.0 },
@@ -120,6 +130,7 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
     // ηλ ≥ 1 shrinks the weights to zero or flips them: handled, still equal.
     let fast = run(
         &data,
+        Regime::Sgd,
         ModelKind::Logistic,
         1.5,
         Schedule::Constant { eta0: 1.0 },
@@ -129,6 +140,7 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
     );
     let generic = run(
         &data,
+        Regime::Sgd,
         ModelKind::Logistic,
         1.5,
         Schedule::Constant { eta0: 1.0 },
