@@ -8,13 +8,15 @@ use descent::objective::ModelKind;
 use descent::observe::{Control, Observer, State};
 use descent::prelude::*;
 
+/// How a run steps: its regime and averaging start.
+type Stepping = (Regime, Option<u64>);
+
 fn run(
     data: &Dataset,
-    regime: Regime,
+    (regime, average): Stepping,
     kind: ModelKind,
     l2: f64,
     schedule: Schedule,
-    average: Option<u64>,
     fast: bool,
     epochs: u64,
 ) -> Outcome {
@@ -81,8 +83,24 @@ fn lazy_steps_equal_the_generic_loop_to_rounding() {
                 (Regime::MiniBatch(7), Some(1)),
                 (Regime::MiniBatch(64), Some(30)),
             ] {
-                let fast = run(&data, regime, kind, l2, schedule.clone(), average, true, 3);
-                let generic = run(&data, regime, kind, l2, schedule.clone(), average, false, 3);
+                let fast = run(
+                    &data,
+                    (regime, average),
+                    kind,
+                    l2,
+                    schedule.clone(),
+                    true,
+                    3,
+                );
+                let generic = run(
+                    &data,
+                    (regime, average),
+                    kind,
+                    l2,
+                    schedule.clone(),
+                    false,
+                    3,
+                );
                 let what = format!("{regime} {kind:?} λ = {l2} {schedule:?} average {average:?}");
                 assert_close(&format!("{what}: θ"), &fast.theta, &generic.theta, 1e-9);
                 assert_close(
@@ -108,21 +126,19 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
     });
     let fast = run(
         &data,
-        Regime::Sgd,
+        (Regime::Sgd, Some(1)),
         ModelKind::Logistic,
         0.5,
         Schedule::Constant { eta0: 1.0 },
-        Some(1),
         true,
         2,
     );
     let generic = run(
         &data,
-        Regime::Sgd,
+        (Regime::Sgd, Some(1)),
         ModelKind::Logistic,
         0.5,
         Schedule::Constant { eta0: 1.0 },
-        Some(1),
         false,
         2,
     );
@@ -130,21 +146,19 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
     // ηλ ≥ 1 shrinks the weights to zero or flips them: handled, still equal.
     let fast = run(
         &data,
-        Regime::Sgd,
+        (Regime::Sgd, None),
         ModelKind::Logistic,
         1.5,
         Schedule::Constant { eta0: 1.0 },
-        None,
         true,
         1,
     );
     let generic = run(
         &data,
-        Regime::Sgd,
+        (Regime::Sgd, None),
         ModelKind::Logistic,
         1.5,
         Schedule::Constant { eta0: 1.0 },
-        None,
         false,
         1,
     );
