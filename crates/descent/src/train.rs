@@ -157,7 +157,7 @@ impl<'a> Trainer<'a> {
     }
 
     /// Whether equivalent fast paths may replace the generic update (default: yes). The only
-    /// one so far: O(nnz) single-sample steps for L2 linear models without momentum
+    /// one so far: O(nnz) steps on batches of up to 256 samples for L2 linear models without momentum
     /// ([`crate::lazy`]), equal to the generic path to rounding.
     pub fn fast_paths(mut self, on: bool) -> Self {
         self.fast_paths = on;
