@@ -84,15 +84,15 @@ impl ReadArgs {
     }
 }
 
-/// `descent train`.
+/// The data and model of a training run (`train`, `compare`).
 #[derive(Debug, Args)]
-pub struct TrainArgs {
+pub struct ModelDataArgs {
     #[command(flatten)]
     pub input: DataArgs,
     /// LibSVM: number of features [default: the largest index in the file].
     #[arg(long, value_name = "N")]
     pub features: Option<usize>,
-    /// Held-out data, evaluated at trace points and at the end (same format as --data).
+    /// Held-out data, evaluated during and after training (same format as --data).
     #[arg(long, value_name = "PATH")]
     pub test: Option<PathBuf>,
     /// NumPy: the labels of `--test X_test.npy`.
@@ -102,6 +102,13 @@ pub struct TrainArgs {
     /// units, softmax output).
     #[arg(long, value_name = "MODEL", value_parser = checked::<ModelKind>)]
     pub model: ModelKind,
+}
+
+/// `descent train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub setup: ModelDataArgs,
     /// Batch regime: batch (all M samples per update), sgd (one) or minibatch:B.
     #[arg(long, value_name = "METHOD", default_value = "sgd", value_parser = checked::<Regime>)]
     pub method: Regime,
@@ -253,20 +260,7 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     #[command(flatten)]
-    pub input: DataArgs,
-    /// LibSVM: number of features [default: the largest index in the file].
-    #[arg(long, value_name = "N")]
-    pub features: Option<usize>,
-    /// Held-out data (same format as --data).
-    #[arg(long, value_name = "PATH")]
-    pub test: Option<PathBuf>,
-    /// NumPy: the labels of `--test X_test.npy`.
-    #[arg(long, value_name = "PATH")]
-    pub test_labels: Option<PathBuf>,
-    /// Model: least-squares, logistic, hinge, softmax, or mlp:H (one hidden layer of H tanh
-    /// units, softmax output).
-    #[arg(long, value_name = "MODEL", value_parser = checked::<ModelKind>)]
-    pub model: ModelKind,
+    pub setup: ModelDataArgs,
     /// Methods, each optionally with its rate (METHOD@LR).
     #[arg(long, value_name = "LIST", default_value = "batch,sgd,minibatch:32")]
     pub methods: String,

@@ -69,7 +69,7 @@ impl TrainConfig {
             bail!("--nesterov needs --momentum > 0 (e.g. --momentum 0.9)");
         }
         check(a.epochs >= 1, "--epochs", a.epochs, "a whole number ≥ 1")?;
-        if let Some(f) = a.features {
+        if let Some(f) = a.setup.features {
             check(f >= 1, "--features", f, "a whole number ≥ 1")?;
         }
         if let Some(n) = a.trace_every {
@@ -101,7 +101,7 @@ impl TrainConfig {
                 (a.stream, "--stream"),
                 (a.trace.is_some(), "--trace"),
                 (
-                    matches!(a.model, ModelKind::Softmax | ModelKind::Mlp(_)),
+                    matches!(a.setup.model, ModelKind::Softmax | ModelKind::Mlp(_)),
                     "--model softmax or mlp",
                 ),
             ];
@@ -113,11 +113,11 @@ impl TrainConfig {
             bail!("--trace and --save name the same file");
         }
         Ok(TrainConfig {
-            read: a.input.how.read_options(a.features, true),
-            data: a.input.data,
-            test: a.test,
-            test_labels: a.test_labels,
-            model: a.model,
+            read: a.setup.input.how.read_options(a.setup.features, true),
+            data: a.setup.input.data,
+            test: a.setup.test,
+            test_labels: a.setup.test_labels,
+            model: a.setup.model,
             regime: a.method,
             sampling: a.sampling,
             lr: a.lr,

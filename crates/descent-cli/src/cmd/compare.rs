@@ -51,18 +51,19 @@ pub fn run(args: CompareArgs) -> Result<()> {
             "a whole number in 1..=1024",
         )?;
     }
-    let read = args.input.how.read_options(args.features, true);
+    let read = args.setup.input.how.read_options(args.setup.features, true);
     let loaded = load(&Sources {
-        data: &args.input.data,
+        data: &args.setup.input.data,
         read: &read,
-        test: args.test.as_deref(),
-        test_labels: args.test_labels.as_deref(),
+        test: args.setup.test.as_deref(),
+        test_labels: args.setup.test_labels.as_deref(),
         standardize: args.standardize,
-        model: args.model,
+        model: args.setup.model,
     })?;
     let (train, test) = (&loaded.train, loaded.test.as_ref());
     let methods = methods::parse(&args.methods, args.lr, train.len())?;
     let objective = args
+        .setup
         .model
         .build(train.dim(), loaded.encoding.n_classes(), true, args.l2);
     let threads = args
@@ -120,8 +121,8 @@ pub fn run(args: CompareArgs) -> Result<()> {
         let figure = CurveFigure {
             title: format!(
                 "{} on {}: training loss (seed 0)",
-                args.model.label(),
-                file_name(&args.input.data)
+                args.setup.model.label(),
+                file_name(&args.setup.input.data)
             ),
             x_label: x_label.into(),
             y_label: "training loss f(θ)".into(),
@@ -183,8 +184,8 @@ pub fn run(args: CompareArgs) -> Result<()> {
         .collect();
     let finals: Vec<Vec<f64>> = all.iter().map(|r| r.outcomes[0].theta.clone()).collect();
     let report = json!({
-        "data": args.input.data.display().to_string(),
-        "model": args.model.label(),
+        "data": args.setup.input.data.display().to_string(),
+        "model": args.setup.model.label(),
         "samples": train.len(),
         "features": train.dim(),
         "epochs": args.epochs,
