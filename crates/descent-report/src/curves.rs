@@ -86,8 +86,8 @@ impl Figure for CurveFigure {
             .configure_mesh()
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .x_label_formatter(&|v| short(if log_x { 10f64.powf(*v) } else { *v }))
-            .y_label_formatter(&|v| short(if log_y { 10f64.powf(*v) } else { *v }))
+            .x_label_formatter(&|v| tick(*v, log_x, xs))
+            .y_label_formatter(&|v| tick(*v, log_y, ys))
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 14))
             .light_line_style(BLACK.mix(0.05))
@@ -117,6 +117,18 @@ impl Figure for CurveFigure {
             .draw()
             .map_err(|e| e.to_string())
     }
+}
+
+/// A tick label: the value itself, or 10^v on a log axis, where an axis spanning a decade or
+/// more labels only whole powers of ten (1, 10, 100, not 3.162).
+fn tick(v: f64, log: bool, range: (f64, f64)) -> String {
+    if !log {
+        return short(v);
+    }
+    if range.1 - range.0 >= 1.0 && (v - v.round()).abs() > 1e-6 {
+        return String::new();
+    }
+    short(10f64.powf(v))
 }
 
 /// One point of a path where gradients were measured.

@@ -62,7 +62,11 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             measured.push(json!({ "engine": name, "batch": b, "samples_per_second": sps, "gb_per_second": gbs }));
         }
         curves.push(Curve {
-            name: format!("{name} ({} threads)", if k == 0 { 1 } else { ctx.threads }),
+            name: if k == 0 {
+                "1 thread".to_string()
+            } else {
+                format!("{} threads", ctx.threads)
+            },
             points,
             colour: PALETTE[k + 4],
         });
