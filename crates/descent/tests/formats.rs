@@ -338,3 +338,26 @@ fn summaries_count_what_is_there() {
         (0.0, 1, 1.0, 2)
     );
 }
+
+#[test]
+fn malformed_csr_parts_are_refused_not_a_panic() {
+    let bad = [
+        (vec![0, 2, 1], vec![0u32, 1], vec![1.0f32, 2.0]),
+        (vec![0, 2, 1], vec![0], vec![1.0]),
+        (vec![1, 2], vec![0], vec![1.0]),
+        (vec![0, 2], vec![1, 0], vec![1.0, 2.0]),
+        (vec![0, 1], vec![7], vec![1.0]),
+        (vec![0, 1], vec![0], vec![f32::NAN]),
+    ];
+    for (indptr, indices, values) in bad {
+        let rows = indptr.len() - 1;
+        let features = Features::Sparse {
+            dim: 3,
+            indptr: indptr.clone(),
+            indices,
+            values,
+        };
+        let result = Dataset::new(features, vec![0.0; rows], Default::default());
+        assert!(result.is_err(), "{indptr:?} should be refused");
+    }
+}

@@ -187,3 +187,59 @@ proptest! {
         let _ = descent::data::npy::read_pair(&xp, &yp);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases() / 8))]
+
+    #[test]
+    fn fuzz_cache_reader_never_panics(
+        kind in prop::sample::select(vec!["dense", "sparse", "other"]),
+        rows in 0usize..6,
+        features in 0usize..6,
+        labels in npy_like_bytes(),
+        arrays in prop::collection::vec(npy_like_bytes(), 3),
+        meta_noise in data_like_bytes(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = format!(
+            "{{\"format\": \"descent-cache\", \"version\": 1, \"kind\": \"{kind}\", \"rows\": {rows}, \"features\": {features}, \"nonzeros\": 0, \"source\": \"x\"}}"
+        );
+        let meta_bytes = if meta_noise.len() % 3 == 0 { meta_noise.clone() } else { meta.into_bytes() };
+        std::fs::write(dir.path().join("descent-cache.json"), meta_bytes).unwrap();
+        std::fs::write(dir.path().join("labels.npy"), &labels).unwrap();
+        for (name, bytes) in ["X.npy", "indptr.npy", "indices.npy"].iter().zip(&arrays) {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        std::fs::write(dir.path().join("data.npy"), &arrays[0]).unwrap();
+        let _ = descent::data::cache::read(dir.path());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases() / 8))]
+
+    #[test]
+    fn fuzz_cache_with_well_formed_arrays_of_wrong_content(
+        rows in 0usize..5,
+        features in 0usize..5,
+        indptr in prop::collection::vec(-2i64..8, 0..7),
+        indices in prop::collection::vec(-2i32..8, 0..8),
+        values in prop::collection::vec(prop_oneof![Just(f32::NAN), -2.0f32..2.0], 0..8),
+        labels in prop::collection::vec(-1.0f64..1.0, 0..6),
+    ) {
+        use descent::data::npy;
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        let meta = format!(
+            "{{\"format\": \"descent-cache\", \"version\": 1, \"kind\": \"sparse\", \"rows\": {rows}, \"features\": {features}, \"nonzeros\": {}, \"source\": \"x\"}}",
+            values.len()
+        );
+        std::fs::write(p("descent-cache.json"), meta).unwrap();
+        let bytes = |v: Vec<u8>| v;
+        npy::write(&p("indptr.npy"), "<i8", &[indptr.len()], &bytes(indptr.iter().flat_map(|v| v.to_le_bytes()).collect())).unwrap();
+        npy::write(&p("indices.npy"), "<i4", &[indices.len()], &bytes(indices.iter().flat_map(|v| v.to_le_bytes()).collect())).unwrap();
+        npy::write(&p("data.npy"), "<f4", &[values.len()], &bytes(values.iter().flat_map(|v| v.to_le_bytes()).collect())).unwrap();
+        npy::write(&p("labels.npy"), "<f8", &[labels.len()], &bytes(labels.iter().flat_map(|v| v.to_le_bytes()).collect())).unwrap();
+        let _ = descent::data::cache::read(dir.path());
+    }
+}

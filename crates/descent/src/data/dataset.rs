@@ -75,6 +75,13 @@ impl Dataset {
                 if indices.len() != values.len() || indptr[rows] != values.len() {
                     return Err(shape("CSR nonzeros", indptr[rows], values.len()));
                 }
+                if indptr.windows(2).any(|w| w[0] > w[1]) {
+                    return Err(Error::Shape {
+                        what: "CSR row offsets".into(),
+                        expected: "non-decreasing".into(),
+                        found: "a decreasing offset".into(),
+                    });
+                }
                 for row in indptr.windows(2) {
                     let idx = &indices[row[0]..row[1]];
                     if idx.windows(2).any(|p| p[0] >= p[1]) {
