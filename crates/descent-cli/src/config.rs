@@ -4,6 +4,7 @@
 use crate::args::TrainArgs;
 use anyhow::{bail, Result};
 use descent::data::ReadOptions;
+use descent::engine::{Engine, Serial, Threads};
 use descent::objective::ModelKind;
 use descent::optim::{Chain, Momentum};
 use descent::regime::{Regime, Sampling};
@@ -47,18 +48,8 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// Checks every flag.
     pub fn from_args(a: TrainArgs) -> Result<Self> {
-        check(
-            a.lr > 0.0 && a.lr.is_finite(),
-            "--lr",
-            a.lr,
-            "a finite number > 0",
-        )?;
-        check(
-            a.l2 >= 0.0 && a.l2.is_finite(),
-            "--l2",
-            a.l2,
-            "a finite number ≥ 0",
-        )?;
+        positive("--lr", a.lr)?;
+        non_negative("--l2", a.l2)?;
         check(
             (0.0..1.0).contains(&a.momentum),
             "--momentum",
@@ -68,28 +59,17 @@ impl TrainConfig {
         if a.nesterov && a.momentum <= 0.0 {
             bail!("--nesterov needs --momentum > 0 (e.g. --momentum 0.9)");
         }
-        check(a.epochs >= 1, "--epochs", a.epochs, "a whole number ≥ 1")?;
+        at_least_one("--epochs", a.epochs)?;
         if let Some(f) = a.setup.features {
-            check(f >= 1, "--features", f, "a whole number ≥ 1")?;
+            at_least_one("--features", f as u64)?;
         }
         if let Some(n) = a.trace_every {
-            check(n >= 1, "--trace-every", n, "a whole number ≥ 1")?;
+            at_least_one("--trace-every", n)?;
         }
-        let threads = match a.threads {
-            Some(n) => {
-                check(
-                    (1..=1024).contains(&n),
-                    "--threads",
-                    n,
-                    "a whole number in 1..=1024",
-                )?;
-                n
-            }
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let threads = threads(a.threads)?;
         // The schedule's syntax is checked now; `step` is resolved once M is known.
         Schedule::parse(&a.schedule, a.lr, a.l2, 1)?;
-        check(a.buffer >= 1, "--buffer", a.buffer, "a whole number ≥ 1")?;
+        at_least_one("--buffer", a.buffer as u64)?;
         if a.stream && a.standardize {
             bail!("--standardize needs every row before training; with --stream, standardize the file beforehand");
         }
@@ -190,6 +170,56 @@ impl TrainConfig {
         put("standardize", json!(self.standardize));
         record
     }
+}
+
+/// `value` must be a finite number > 0.
+pub fn positive(name: &str, value: f64) -> Result<()> {
+    check(
+        value > 0.0 && value.is_finite(),
+        name,
+        value,
+        "a finite number > 0",
+    )
+}
+
+/// `value` must be a finite number ≥ 0.
+pub fn non_negative(name: &str, value: f64) -> Result<()> {
+    check(
+        value >= 0.0 && value.is_finite(),
+        name,
+        value,
+        "a finite number ≥ 0",
+    )
+}
+
+/// `value` must be a whole number ≥ 1.
+pub fn at_least_one(name: &str, value: u64) -> Result<()> {
+    check(value >= 1, name, value, "a whole number ≥ 1")
+}
+
+/// `--threads`: checked when given, else every core.
+pub fn threads(flag: Option<usize>) -> Result<usize> {
+    match flag {
+        Some(n) => {
+            check(
+                (1..=1024).contains(&n),
+                "--threads",
+                n,
+                "a whole number in 1..=1024",
+            )?;
+            Ok(n)
+        }
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// The engine for `threads` threads: serial for one.
+pub fn engine(threads: usize) -> Result<Box<dyn Engine>> {
+    Ok(if threads > 1 {
+        Box::new(Threads::new(threads)?)
+    } else {
+        Box::new(Serial)
+    })
 }
 
 /// An error naming the flag, its value and the allowed range unless `ok`.

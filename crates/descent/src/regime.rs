@@ -38,6 +38,15 @@ pub enum Regime {
 }
 
 impl Regime {
+    /// The regime that averages `b` of `m` samples: `sgd` for 1, `batch` for m or more.
+    pub fn for_batch(b: usize, m: usize) -> Regime {
+        match b {
+            1 => Regime::Sgd,
+            b if b >= m => Regime::Batch,
+            b => Regime::MiniBatch(b),
+        }
+    }
+
     /// The batch size for M samples (never more than M).
     pub fn batch_size(self, m: usize) -> usize {
         match self {

@@ -88,3 +88,28 @@ fn logistic_loss_is_stable_for_huge_margins() {
         g[0]
     );
 }
+
+#[test]
+fn combined_loss_and_prediction_agree_with_the_separate_methods() {
+    let d = 7;
+    let data = dense_data(6, d, 14, |_| 0.0);
+    for (seed, (objective, labels)) in objectives(d).into_iter().enumerate() {
+        for i in 0..data.len() {
+            let theta = random_theta(objective.dim(), 1.5, 500 + seed as u64 * 10 + i as u64);
+            let y = labels[i % labels.len()];
+            let (loss, prediction) = objective.loss_and_prediction(&theta, data.row(i), y);
+            assert_eq!(
+                loss.to_bits(),
+                objective.loss(&theta, data.row(i), y).to_bits(),
+                "{}",
+                objective.name()
+            );
+            assert_eq!(
+                prediction.to_bits(),
+                objective.predict(&theta, data.row(i)).to_bits(),
+                "{}",
+                objective.name()
+            );
+        }
+    }
+}

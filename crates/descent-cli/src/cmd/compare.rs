@@ -5,11 +5,11 @@
 
 use super::load::{load, Sources};
 use crate::args::CompareArgs;
-use crate::config::check;
+use crate::config::{at_least_one, engine, non_negative, positive, threads};
 use crate::methods::{self, Method};
 use crate::recorder::Recorder;
 use anyhow::{Context, Result};
-use descent::engine::{evaluate, Engine, Serial, Threads};
+use descent::engine::{evaluate, Engine};
 use descent::prelude::*;
 use descent_report::{save, Curve, CurveFigure, PALETTE};
 use serde_json::{json, Value};
@@ -24,33 +24,11 @@ struct Runs {
 
 /// Runs `descent compare`.
 pub fn run(args: CompareArgs) -> Result<()> {
-    check(
-        args.epochs >= 1,
-        "--epochs",
-        args.epochs,
-        "a whole number ≥ 1",
-    )?;
-    check(args.seeds >= 1, "--seeds", args.seeds, "a whole number ≥ 1")?;
-    check(
-        args.lr > 0.0 && args.lr.is_finite(),
-        "--lr",
-        args.lr,
-        "a finite number > 0",
-    )?;
-    check(
-        args.l2 >= 0.0 && args.l2.is_finite(),
-        "--l2",
-        args.l2,
-        "a finite number ≥ 0",
-    )?;
-    if let Some(t) = args.threads {
-        check(
-            (1..=1024).contains(&t),
-            "--threads",
-            t,
-            "a whole number in 1..=1024",
-        )?;
-    }
+    at_least_one("--epochs", args.epochs)?;
+    at_least_one("--seeds", args.seeds)?;
+    positive("--lr", args.lr)?;
+    non_negative("--l2", args.l2)?;
+    let threads = threads(args.threads)?;
     let read = args.setup.input.how.read_options(args.setup.features, true);
     let loaded = load(&Sources {
         data: &args.setup.input.data,
@@ -66,14 +44,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
         .setup
         .model
         .build(train.dim(), loaded.encoding.n_classes(), true, args.l2);
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let engine: Box<dyn Engine> = if threads > 1 {
-        Box::new(Threads::new(threads)?)
-    } else {
-        Box::new(Serial)
-    };
+    let engine = engine(threads)?;
 
     let mut all = Vec::new();
     for method in &methods {

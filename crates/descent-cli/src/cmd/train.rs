@@ -6,7 +6,7 @@ use crate::progress::Progress;
 use anyhow::{Context, Result};
 use descent::data::stream::{self, Stream, StreamFile};
 use descent::data::{Dataset, Scaler};
-use descent::engine::{Engine, Evaluate, Evaluation, Serial, Threads};
+use descent::engine::{Evaluate, Evaluation};
 use descent::labels::LabelEncoding;
 use descent::model::SavedModel;
 use descent::observe::Observer;
@@ -53,11 +53,7 @@ pub fn run(config: TrainConfig) -> Result<()> {
     let objective = config
         .model
         .build(dim, encoding.n_classes(), config.intercept, config.l2);
-    let engine: Box<dyn Engine> = if config.threads > 1 {
-        Box::new(Threads::new(config.threads)?)
-    } else {
-        Box::new(Serial)
-    };
+    let engine = crate::config::engine(config.threads)?;
     let updates_per_epoch = config.regime.updates_per_epoch(samples);
     let schedule = Schedule::parse(&config.schedule, config.lr, config.l2, updates_per_epoch)?;
     let (train_eval, trainer, memory): (&dyn Evaluate, Trainer<'_>, Option<&Dataset>) =
@@ -244,7 +240,7 @@ fn print_summary(
         "{} by {} ({}), {} epochs: {} updates, {} sample gradients in {:.3} s (loaded in {:.3} s)",
         config.model.label(),
         config.regime,
-        sampling_label(config).unwrap_or("every sample"),
+        sampling_label(config).as_deref().unwrap_or("every sample"),
         outcome.epochs,
         outcome.updates,
         outcome.sample_gradients,
@@ -265,15 +261,8 @@ fn print_summary(
 }
 
 /// The sampling rule in effect (`None` for full batch, which uses every sample).
-fn sampling_label(config: &TrainConfig) -> Option<&'static str> {
-    match config.regime {
-        descent::regime::Regime::Batch => None,
-        _ => Some(match config.sampling {
-            descent::regime::Sampling::Shuffle => "shuffle",
-            descent::regime::Sampling::Cyclic => "cyclic",
-            descent::regime::Sampling::Replacement => "replacement",
-        }),
-    }
+fn sampling_label(config: &TrainConfig) -> Option<String> {
+    (config.regime != descent::regime::Regime::Batch).then(|| config.sampling.to_string())
 }
 
 /// Runs Hogwild and reports it as an [`Outcome`].

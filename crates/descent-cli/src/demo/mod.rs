@@ -121,7 +121,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         out: args.out.clone(),
         quick: args.quick,
         seed: args.seed,
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        threads: crate::config::threads(None)?,
     };
     let experiments: [Experiment; 7] = [
         ("rates: the automatic rule", rates::run),

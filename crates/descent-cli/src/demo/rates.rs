@@ -213,13 +213,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let mut rows = Vec::new();
     let mut grid = Vec::new();
     for &b in &batches {
-        let regime = if b == data.len() {
-            Regime::Batch
-        } else if b == 1 {
-            Regime::Sgd
-        } else {
-            Regime::MiniBatch(b)
-        };
+        let regime = Regime::for_batch(b, data.len());
         let mut row = vec![Cell::text(regime.to_string())];
         let mut cells = Vec::new();
         for &lr in &GRID {

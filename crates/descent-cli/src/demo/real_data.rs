@@ -47,18 +47,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         encoding.encode(&mut tr)?;
         encoding.encode(&mut te)?;
         let objective = model.build(tr.dim(), encoding.n_classes(), true, 1e-4);
-        let regimes: Vec<Regime> = batches
-            .iter()
-            .map(|&b| {
-                if b == m {
-                    Regime::Batch
-                } else if b == 1 {
-                    Regime::Sgd
-                } else {
-                    Regime::MiniBatch(b)
-                }
-            })
-            .collect();
+        let regimes: Vec<Regime> = batches.iter().map(|&b| Regime::for_batch(b, m)).collect();
         let choices: Vec<_> = regimes
             .iter()
             .map(|&r| choose(objective.as_ref(), &tr, r, 1, ctx.seed, None))

@@ -105,9 +105,14 @@ pub fn evaluate_sums(
     let f = |range: Range<usize>, out: &mut [f64]| {
         for i in range {
             let (x, y) = (data.row(i), data.target(i));
-            out[0] += objective.loss(theta, x, y);
-            if classifier && same_label(objective.predict(theta, x), y) {
-                out[1] += 1.0;
+            if classifier {
+                let (loss, prediction) = objective.loss_and_prediction(theta, x, y);
+                out[0] += loss;
+                if same_label(prediction, y) {
+                    out[1] += 1.0;
+                }
+            } else {
+                out[0] += objective.loss(theta, x, y);
             }
         }
     };

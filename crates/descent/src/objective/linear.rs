@@ -23,6 +23,15 @@ impl<L: MarginLoss> Linear<L> {
         }
     }
 
+    /// The prediction at margin m: m itself for regression, its sign (±1) for classifiers.
+    fn prediction(&self, m: f64) -> f64 {
+        match (self.loss.classifies(), m > 0.0) {
+            (false, _) => m,
+            (true, true) => 1.0,
+            (true, false) => -1.0,
+        }
+    }
+
     /// The margin wᵀx + b.
     #[inline]
     pub fn margin(&self, theta: &[f64], x: Row<'_>) -> f64 {
@@ -156,16 +165,11 @@ impl<L: MarginLoss> Objective for Linear<L> {
     }
 
     fn predict(&self, theta: &[f64], x: Row<'_>) -> f64 {
+        self.prediction(self.margin(theta, x))
+    }
+
+    fn loss_and_prediction(&self, theta: &[f64], x: Row<'_>, y: f64) -> (f64, f64) {
         let m = self.margin(theta, x);
-        match self.task() {
-            Task::Regression => m,
-            _ => {
-                if m > 0.0 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            }
-        }
+        (self.loss.loss(m, y), self.prediction(m))
     }
 }

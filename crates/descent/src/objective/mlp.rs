@@ -7,7 +7,7 @@
 //! from Glorot-uniform weights drawn from the run's seed and zero biases (zeros would leave every
 //! hidden unit identical forever).
 
-use super::{Objective, Task, L2};
+use super::{argmax, Objective, Task, L2};
 use crate::data::Row;
 use rand::{RngExt, SeedableRng};
 
@@ -122,13 +122,13 @@ impl Objective for Mlp {
     fn predict(&self, theta: &[f64], x: Row<'_>) -> f64 {
         let (mut hid, mut z) = (vec![0.0; self.hidden], vec![0.0; self.classes]);
         self.forward(theta, x, &mut hid, &mut z);
-        let mut best = 0;
-        for c in 1..z.len() {
-            if z[c] > z[best] {
-                best = c;
-            }
-        }
-        best as f64
+        argmax(&z) as f64
+    }
+
+    fn loss_and_prediction(&self, theta: &[f64], x: Row<'_>, y: f64) -> (f64, f64) {
+        let (mut hid, mut z) = (vec![0.0; self.hidden], vec![0.0; self.classes]);
+        let lse = self.forward(theta, x, &mut hid, &mut z);
+        (lse - z[y as usize], argmax(&z) as f64)
     }
 
     fn initial_parameters(&self, seed: u64) -> Vec<f64> {

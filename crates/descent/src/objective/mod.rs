@@ -98,6 +98,12 @@ pub trait Objective: Send + Sync {
     /// The prediction for `x`, in the encoding of the targets (a value, ±1, or a class index).
     fn predict(&self, theta: &[f64], x: Row<'_>) -> f64;
 
+    /// ℓ(θ; x, y) and the prediction for `x` together; models override it to share the work
+    /// (one margin, one forward pass) when a whole data set is evaluated.
+    fn loss_and_prediction(&self, theta: &[f64], x: Row<'_>, y: f64) -> (f64, f64) {
+        (self.loss(theta, x, y), self.predict(theta, x))
+    }
+
     /// Where training starts when no initial parameters are given: zeros for convex models
     /// (as scikit-learn's linear SGD), random for networks, drawn from `seed`.
     fn initial_parameters(&self, _seed: u64) -> Vec<f64> {
@@ -109,6 +115,17 @@ pub trait Objective: Send + Sync {
     fn margin_model(&self) -> Option<&dyn MarginModel> {
         None
     }
+}
+
+/// The index of the largest score; the first wins ties, as NumPy's `argmax` does.
+pub(crate) fn argmax(scores: &[f64]) -> usize {
+    let mut best = 0;
+    for c in 1..scores.len() {
+        if scores[c] > scores[best] {
+            best = c;
+        }
+    }
+    best
 }
 
 /// A linear model seen through its margin m = wᵀx + b, for O(nnz) SGD.

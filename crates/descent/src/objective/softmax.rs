@@ -4,7 +4,7 @@
 //! for the class index y ∈ 0..k. Gradient: row c of W gets `(p_c − [c = y])·x`, and
 //! `b_c` gets `p_c − [c = y]`. θ = [W row-major (k×d), b (k)].
 
-use super::{Objective, Task, L2};
+use super::{argmax, Objective, Task, L2};
 use crate::data::Row;
 
 /// Softmax regression: k·d weights plus k intercepts.
@@ -118,14 +118,14 @@ impl Objective for Softmax {
     fn predict(&self, theta: &[f64], x: Row<'_>) -> f64 {
         self.with_logits(|z| {
             self.logits(theta, x, z);
-            // The first class wins ties, as NumPy's argmax does.
-            let mut best = 0;
-            for c in 1..z.len() {
-                if z[c] > z[best] {
-                    best = c;
-                }
-            }
-            best as f64
+            argmax(z) as f64
+        })
+    }
+
+    fn loss_and_prediction(&self, theta: &[f64], x: Row<'_>, y: f64) -> (f64, f64) {
+        self.with_logits(|z| {
+            let lse = self.logits(theta, x, z);
+            (lse - z[y as usize], argmax(z) as f64)
         })
     }
 }

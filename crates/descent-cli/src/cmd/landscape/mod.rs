@@ -4,7 +4,7 @@
 //! minimum each method ends in from many starts and seeds.
 
 use crate::args::LandscapeArgs;
-use crate::config::check;
+use crate::config::{at_least_one, check, positive};
 use crate::methods::{self, Method};
 use anyhow::{bail, Context, Result};
 use descent::data::Dataset;
@@ -30,12 +30,7 @@ use setting::{Reference, Setting};
 
 /// Runs `descent landscape`.
 pub fn run(args: LandscapeArgs) -> Result<()> {
-    check(
-        args.lr > 0.0 && args.lr.is_finite(),
-        "--lr",
-        args.lr,
-        "a finite number > 0",
-    )?;
+    positive("--lr", args.lr)?;
     check(
         args.bias.is_finite(),
         "--bias",
@@ -48,19 +43,14 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         args.grid,
         "a whole number in 5..=2001",
     )?;
-    check(args.rows >= 1, "--rows", args.rows, "a whole number ≥ 1")?;
-    check(args.seeds >= 1, "--seeds", args.seeds, "a whole number ≥ 1")?;
+    at_least_one("--rows", args.rows as u64)?;
+    at_least_one("--seeds", args.seeds)?;
     let setting = match &args.data {
         Some(path) => Setting::from_files(&args, path)?,
         None => Setting::built_in(&args)?,
     };
     let methods = methods::parse(&args.methods, args.lr, setting.data.len())?;
-    check(
-        args.epochs >= 1,
-        "--epochs",
-        args.epochs,
-        "a whole number ≥ 1",
-    )?;
+    at_least_one("--epochs", args.epochs)?;
     let start = match &args.start {
         Some(text) => parse_point(text)?,
         None => setting.start,
