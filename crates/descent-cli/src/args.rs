@@ -1,7 +1,9 @@
 //! Raw command-line flags, as clap parses them. Checked in [`crate::config`].
 
 use clap::{Args, Parser, Subcommand};
+use descent::checkpoint::Every;
 use descent::data::{Format, ReadOptions};
+use descent::divergence::OnDivergence;
 use descent::objective::ModelKind;
 use descent::regime::{Regime, Sampling};
 use std::path::PathBuf;
@@ -25,7 +27,7 @@ pub enum Command {
     /// report with figures and results.json.
     Demo(DemoArgs),
     /// Train a model on a data file.
-    #[command(allow_negative_numbers = true)]
+    #[command(allow_negative_numbers = true, args_override_self = true)]
     Train(Box<TrainArgs>),
     /// Predict with a saved model, or score it on labelled data (--json).
     Predict(PredictArgs),
@@ -178,6 +180,30 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Write a checkpoint to PATH during training (see --checkpoint-every) and when
+    /// interrupted; `descent train --resume PATH` continues the run bit for bit.
+    #[arg(long, value_name = "PATH")]
+    pub checkpoint: Option<PathBuf>,
+    /// How often to checkpoint: every N updates, or a duration such as 30s, 10m, 1h
+    /// [default: 10m].
+    #[arg(long, value_name = "N|DURATION", value_parser = checked::<Every>)]
+    pub checkpoint_every: Option<Every>,
+    /// Continue the run saved in this checkpoint, with the flags it was started with (only
+    /// --epochs, --lr, --threads, --on-divergence, --checkpoint-every, --quiet, --json and
+    /// --force may be given again, to change them).
+    #[arg(long, value_name = "PATH")]
+    pub resume: Option<PathBuf>,
+    /// When the loss becomes NaN/infinite or explodes (10⁸ times the starting loss): stop
+    /// with an error, or go back to the last good state and halve the learning rate.
+    #[arg(long, value_name = "RULE", default_value = "stop", value_parser = checked::<OnDivergence>)]
+    pub on_divergence: OnDivergence,
+    /// Leave the wall-clock `seconds` column out of the trace (equal runs then give
+    /// byte-identical traces).
+    #[arg(long)]
+    pub no_trace_time: bool,
+    /// Replace existing outputs (without it, descent refuses to overwrite anything).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `descent gen`.
@@ -217,6 +243,9 @@ pub struct GenArgs {
     /// Output format: csv, libsvm or cache [default: from the extension].
     #[arg(long, value_name = "FORMAT", value_parser = checked::<Format>)]
     pub format: Option<Format>,
+    /// Replace existing outputs (without it, descent refuses to overwrite anything).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `descent bench`.
@@ -254,6 +283,9 @@ pub struct DemoArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Replace existing outputs (without it, descent refuses to overwrite anything).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `descent compare`.
@@ -288,6 +320,9 @@ pub struct CompareArgs {
     /// Print comparison.json on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Replace existing outputs (without it, descent refuses to overwrite anything).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `descent landscape`.
@@ -348,6 +383,9 @@ pub struct LandscapeArgs {
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "landscape")]
     pub out: PathBuf,
+    /// Replace existing outputs (without it, descent refuses to overwrite anything).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `descent convert`.
@@ -356,7 +394,7 @@ pub struct ConvertArgs {
     /// The input file (CSV, LibSVM or NumPy with --labels).
     #[arg(value_name = "IN")]
     pub input: PathBuf,
-    /// The cache folder to create (must not exist).
+    /// The cache folder to create.
     #[arg(value_name = "OUT")]
     pub output: PathBuf,
     #[command(flatten)]
@@ -364,6 +402,9 @@ pub struct ConvertArgs {
     /// LibSVM: number of features [default: the largest index in the file].
     #[arg(long, value_name = "N")]
     pub features: Option<usize>,
+    /// Replace existing outputs (without it, descent refuses to overwrite anything).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `descent inspect`.

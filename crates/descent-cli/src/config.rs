@@ -3,7 +3,9 @@
 
 use crate::args::TrainArgs;
 use anyhow::{bail, Result};
+use descent::checkpoint::Every;
 use descent::data::ReadOptions;
+use descent::divergence::OnDivergence;
 use descent::engine::{Engine, Serial, Threads};
 use descent::objective::ModelKind;
 use descent::optim::{Chain, Momentum};
@@ -43,7 +45,16 @@ pub struct TrainConfig {
     pub save: Option<PathBuf>,
     pub json: bool,
     pub quiet: bool,
+    pub checkpoint: Option<PathBuf>,
+    pub checkpoint_every: Every,
+    pub resume: Option<PathBuf>,
+    pub on_divergence: OnDivergence,
+    pub trace_time: bool,
+    pub force: bool,
 }
+
+/// How often a run with --checkpoint saves when --checkpoint-every is not given.
+const DEFAULT_CHECKPOINT_EVERY: Every = Every::Seconds(600.0);
 
 impl TrainConfig {
     /// Checks every flag.
@@ -89,8 +100,23 @@ impl TrainConfig {
                 bail!("--hogwild runs plain SGD of a linear model (least-squares, logistic, hinge) from memory; it cannot be combined with {what}");
             }
         }
-        if a.trace.is_some() && a.trace == a.save {
-            bail!("--trace and --save name the same file");
+        let outputs = [
+            ("--trace", &a.trace),
+            ("--save", &a.save),
+            ("--checkpoint", &a.checkpoint),
+        ];
+        for (i, (name, path)) in outputs.iter().enumerate() {
+            for (other, other_path) in &outputs[i + 1..] {
+                if path.is_some() && path == other_path {
+                    bail!("{name} and {other} name the same file");
+                }
+            }
+        }
+        if a.checkpoint_every.is_some() && a.checkpoint.is_none() && a.resume.is_none() {
+            bail!("--checkpoint-every needs --checkpoint PATH (where to write the checkpoints)");
+        }
+        if a.hogwild && (a.checkpoint.is_some() || a.resume.is_some()) {
+            bail!("--hogwild runs are not deterministic, so they cannot be checkpointed and resumed exactly: drop --checkpoint/--resume or --hogwild");
         }
         Ok(TrainConfig {
             read: a.setup.input.how.read_options(a.setup.features, true),
@@ -119,6 +145,12 @@ impl TrainConfig {
             save: a.save,
             json: a.json,
             quiet: a.quiet,
+            checkpoint: a.checkpoint,
+            checkpoint_every: a.checkpoint_every.unwrap_or(DEFAULT_CHECKPOINT_EVERY),
+            resume: a.resume,
+            on_divergence: a.on_divergence,
+            trace_time: !a.no_trace_time,
+            force: a.force,
         })
     }
 

@@ -12,20 +12,28 @@ mod demo;
 mod methods;
 mod progress;
 mod recorder;
+mod resume;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
-    match cmd::run(cli) {
+    let result = resume::expand(std::env::args_os().collect()).and_then(|argv| {
+        let cli = args::Cli::parse_from(&argv);
+        cmd::run(cli, &argv)
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::from(2)
+            let interrupted = error
+                .chain()
+                .any(|e| matches!(e.downcast_ref(), Some(descent::Error::Interrupted { .. })));
+            // 130: the shell's code for a process ended by Ctrl-C.
+            ExitCode::from(if interrupted { 130 } else { 2 })
         }
     }
 }

@@ -1,7 +1,8 @@
 //! A progress bar on stderr as a training [`Observer`]: hidden for runs that finish within a
-//! second, then drawn by indicatif (which stays silent when stderr is not a terminal).
+//! second (or with --quiet), then drawn by indicatif (which stays silent when stderr is not a
+//! terminal). Warnings (a learning rate halved after divergence) are printed even when quiet.
 
-use descent::observe::{Control, Observer, Plan, State};
+use descent::observe::{Control, Observer, Plan, Retry, SavedStates, State};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::{Duration, Instant};
 
@@ -13,15 +14,17 @@ pub struct Progress {
     bar: ProgressBar,
     started: Instant,
     shown: bool,
+    quiet: bool,
 }
 
 impl Progress {
-    /// A bar that has not appeared yet.
-    pub fn new() -> Self {
+    /// A bar that has not appeared yet (and never will, when `quiet`).
+    pub fn new(quiet: bool) -> Self {
         Progress {
             bar: ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()),
             started: Instant::now(),
             shown: false,
+            quiet,
         }
     }
 }
@@ -29,7 +32,7 @@ impl Progress {
 impl Progress {
     /// Shows the bar once the delay has passed, and moves it to `state`.
     fn tick(&mut self, state: &State<'_>) {
-        if !self.shown && self.started.elapsed() > DELAY {
+        if !self.quiet && !self.shown && self.started.elapsed() > DELAY {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }
@@ -67,6 +70,27 @@ impl Observer for Progress {
 
     fn on_finish(&mut self, _state: &State<'_>) -> descent::Result<()> {
         self.bar.finish_and_clear();
+        Ok(())
+    }
+
+    fn on_resume(
+        &mut self,
+        plan: &Plan,
+        state: &State<'_>,
+        _saved: &SavedStates,
+    ) -> descent::Result<()> {
+        self.on_start(plan, state)?;
+        self.bar.set_position(state.update);
+        Ok(())
+    }
+
+    fn on_retry(&mut self, retry: &Retry) -> descent::Result<()> {
+        self.bar.suspend(|| {
+            eprintln!(
+                "warning: the loss diverged at update {} (loss {:e}); going back to update {} with the learning rate × {} (--on-divergence halve-lr)",
+                retry.update, retry.loss, retry.back_to, retry.lr_scale
+            )
+        });
         Ok(())
     }
 }

@@ -84,7 +84,7 @@ pub fn save(figure: &impl Figure, base: &Path) -> Result<[PathBuf; 2]> {
         figure.draw(&root).map_err(|e| fail(&svg, e))?;
         root.present().map_err(|e| fail(&svg, e.to_string()))?;
     }
-    descent::atomic::write(&svg, text.as_bytes())?;
+    descent::atomic::replace(&svg, text.as_bytes())?;
     Ok([png, svg])
 }
 

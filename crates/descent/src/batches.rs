@@ -24,7 +24,26 @@ pub trait Batches {
     /// The next batch of the epoch as rows of a data set and the indices of its samples
     /// (sorted), or `None` when the epoch is over.
     fn next_batch(&mut self, rng: &mut Rng) -> Result<Option<(&Dataset, &[usize])>>;
+    /// Skips the epoch's first `batches` batches (after [`start_epoch`](Batches::start_epoch)
+    /// with the same RNG state, this returns to where a checkpoint was taken).
+    fn skip(&mut self, batches: u64, rng: &mut Rng) -> Result<()> {
+        for _ in 0..batches {
+            if self.next_batch(rng)?.is_none() {
+                break;
+            }
+        }
+        Ok(())
+    }
+    /// Rows known before training (a data set and how many of its first rows), on which the
+    /// loss at the starting parameters is the divergence monitor's reference; `None` for a
+    /// stream.
+    fn probe(&self) -> Option<(&Dataset, usize)> {
+        None
+    }
 }
+
+/// Rows of a data set in memory the divergence reference is measured on.
+const PROBE_ROWS: usize = 4096;
 
 /// Batches of a data set in memory.
 pub struct InMemory<'a> {
@@ -79,5 +98,14 @@ impl Batches for InMemory<'_> {
             self.data.prefetch(following);
         }
         Ok(batch.map(|b| (self.data, b)))
+    }
+
+    fn skip(&mut self, batches: u64, _rng: &mut Rng) -> Result<()> {
+        self.next = self.next.saturating_add(batches as usize);
+        Ok(())
+    }
+
+    fn probe(&self) -> Option<(&Dataset, usize)> {
+        Some((self.data, self.data.len().min(PROBE_ROWS)))
     }
 }

@@ -84,6 +84,22 @@ pub enum Error {
         hint: String,
     },
 
+    /// An output exists and may not be replaced.
+    #[error("{path} already exists: pass --force to replace it, or choose another name (nothing was written)")]
+    Exists {
+        /// The output.
+        path: PathBuf,
+    },
+
+    /// Training was interrupted (Ctrl-C, SIGTERM).
+    #[error("interrupted after update {update}; {saved}")]
+    Interrupted {
+        /// Updates done.
+        update: u64,
+        /// Where the state was saved and how to continue, or why nothing was saved.
+        saved: String,
+    },
+
     /// A saved model could not be understood.
     #[error("{path}: not a descent model: {reason}")]
     Model {

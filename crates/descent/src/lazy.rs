@@ -40,6 +40,7 @@ pub struct LazyLinear<'a> {
     scratch: Vec<f64>,
 }
 
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct LazyAverage {
     start: u64,
     count: u64,
@@ -49,7 +50,59 @@ struct LazyAverage {
     b: f64,
 }
 
+/// The complete state of a [`LazyLinear`] (w = s·v, the intercept, the average's A·u + B·v),
+/// for checkpoints: restoring it continues bit for bit.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LazyState {
+    v: Vec<f64>,
+    s: f64,
+    b: f64,
+    v_norm2: f64,
+    average: Option<LazyAverage>,
+}
+
 impl<'a> LazyLinear<'a> {
+    /// The state, for a checkpoint.
+    pub fn save(&self) -> LazyState {
+        LazyState {
+            v: self.v.clone(),
+            s: self.s,
+            b: self.b,
+            v_norm2: self.v_norm2,
+            average: self.average.clone(),
+        }
+    }
+
+    /// Continues from a saved state (which must belong to the same model and averaging).
+    pub fn restore(&mut self, state: LazyState) -> crate::Result<()> {
+        let shape = |what: &str, expected: usize, found: usize| crate::Error::Shape {
+            what: format!("{what} in a checkpoint's lazy state"),
+            expected: expected.to_string(),
+            found: found.to_string(),
+        };
+        if state.v.len() != self.d {
+            return Err(shape("weights", self.d, state.v.len()));
+        }
+        match (&self.average, &state.average) {
+            (None, None) => {}
+            (Some(_), Some(avg)) if avg.u.is_empty() || avg.u.len() == self.d => {}
+            (Some(_), Some(avg)) => return Err(shape("averaged weights", self.d, avg.u.len())),
+            _ => {
+                return Err(crate::Error::config(
+                    "--average",
+                    "a different setting",
+                    "the checkpoint was made with another averaging setting",
+                ))
+            }
+        }
+        self.v = state.v;
+        self.s = state.s;
+        self.b = state.b;
+        self.v_norm2 = state.v_norm2;
+        self.average = state.average;
+        Ok(())
+    }
+
     /// Starts from θ = [w, b] (b only with an intercept), averaging from update `average`.
     pub fn new(model: &'a dyn MarginModel, theta: &[f64], average: Option<u64>) -> Self {
         let d = theta.len() - usize::from(model.has_intercept());

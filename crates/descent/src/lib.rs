@@ -33,7 +33,9 @@
 pub mod atomic;
 pub mod batches;
 pub mod bench;
+pub mod checkpoint;
 pub mod data;
+pub mod divergence;
 pub mod engine;
 mod error;
 pub mod hogwild;

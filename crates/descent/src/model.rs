@@ -13,10 +13,11 @@
 //! any, applied again at prediction. Maps are written in sorted key order and numbers in
 //! shortest round-trip form, so the same training gives byte-identical files.
 
+use crate::atomic::{self, Existing};
 use crate::data::{Dataset, Scaler};
 use crate::labels::LabelEncoding;
 use crate::objective::{ModelKind, Objective};
-use crate::{atomic, Error, Result};
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -155,14 +156,15 @@ impl SavedModel {
         Ok(model)
     }
 
-    /// Writes the model atomically as pretty JSON.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// Writes the model atomically as pretty JSON (replacing an existing file only with
+    /// [`Existing::Replace`]).
+    pub fn save(&self, path: &Path, existing: Existing) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::Model {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
         text.push('\n');
-        atomic::write(path, text.as_bytes())
+        atomic::write(path, text.as_bytes(), existing)
     }
 
     /// The model kind.

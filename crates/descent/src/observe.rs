@@ -1,7 +1,28 @@
-//! Observers watch the training loop through typed events: trace files, progress bars and
-//! (later) early stopping and checkpoints. The loop itself never writes files or prints.
+//! Observers watch the training loop through typed events: trace files, progress bars,
+//! warnings. The loop itself never prints; the only file it writes is its own checkpoint,
+//! which also records each observer's state (e.g. how much of the trace is written), so a
+//! resumed run continues its outputs exactly where the checkpoint left them.
 
 use crate::Result;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Observers' saved states in a checkpoint, by each observer's key.
+pub type SavedStates = BTreeMap<String, Value>;
+
+/// The loop recovered from divergence (`--on-divergence halve-lr`): it went back to its last
+/// good state and continues with half the learning rate.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// The update whose loss diverged (1-based).
+    pub update: u64,
+    /// The loss seen there (non-finite, or exploding).
+    pub loss: f64,
+    /// The update the loop went back to.
+    pub back_to: u64,
+    /// The factor on every learning rate from now on (1/2, 1/4, ...).
+    pub lr_scale: f64,
+}
 
 /// What an observer asks the loop to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +96,24 @@ pub trait Observer {
     }
     /// After the last update of the run.
     fn on_finish(&mut self, _state: &State<'_>) -> Result<()> {
+        Ok(())
+    }
+    /// Instead of [`on_start`](Observer::on_start) when a run resumes from a checkpoint at
+    /// `state`; `saved` holds what [`save_state`](Observer::save_state) returned then.
+    fn on_resume(&mut self, plan: &Plan, state: &State<'_>, _saved: &SavedStates) -> Result<()> {
+        self.on_start(plan, state)
+    }
+    /// The observer's state for a checkpoint, under a key of its own (`None`: nothing to
+    /// save). `durable`: the state goes to disk, so anything it refers to must be synced.
+    fn save_state(&mut self, _durable: bool) -> Result<Option<(String, Value)>> {
+        Ok(None)
+    }
+    /// Goes back to a state saved earlier in this run (before a retry).
+    fn restore_state(&mut self, _saved: &SavedStates) -> Result<()> {
+        Ok(())
+    }
+    /// The loop recovered from divergence and continues from an earlier state.
+    fn on_retry(&mut self, _retry: &Retry) -> Result<()> {
         Ok(())
     }
 }

@@ -5,17 +5,23 @@
 //! `theta_0 … theta_{p−1}` when the model has at most [`MAX_TRACED_PARAMETERS`] parameters.
 //! `epoch` is sample gradients / M (fractional mid-epoch), `train_loss` is the full objective
 //! f(θ) evaluated at the row's parameters (the average, when averaging is on), `seconds` is
-//! training time without evaluation. The first row is the starting point (update 0, with
-//! empty `lr` and `batch_loss`); the last row is the final update. The file is written
-//! atomically when training finishes.
+//! training time without evaluation (left out by [`TraceWriter::without_seconds`], so that two
+//! equal runs give byte-identical traces). The first row is the starting point (update 0,
+//! with empty `lr` and `batch_loss`); the last row is the final update. The file is written
+//! under a partial name and renamed into place when training finishes; a checkpoint records
+//! how much of it is written, and a resumed run continues it from there.
 
-use crate::atomic::AtomicFile;
+use crate::atomic::{Existing, PartialFile};
 use crate::engine::{Engine, Evaluate};
 use crate::objective::{Objective, Task};
-use crate::observe::{Control, Observer, Plan, State};
+use crate::observe::{Control, Observer, Plan, SavedStates, State};
 use crate::{Error, Result};
+use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The trace's key among the observers' saved states.
+const KEY: &str = "trace";
 
 /// Models with at most this many parameters get their parameters traced.
 pub const MAX_TRACED_PARAMETERS: usize = 16;
@@ -37,20 +43,33 @@ pub struct TraceWriter<'a> {
     eval: Evaluator<'a>,
     every: u64,
     path: PathBuf,
-    file: Option<AtomicFile>,
+    existing: Existing,
+    seconds: bool,
+    file: Option<PartialFile>,
     last_row: Option<u64>,
 }
 
 impl<'a> TraceWriter<'a> {
-    /// A trace of every `every`-th update (≥ 1) to `path`.
-    pub fn new(path: &Path, every: u64, eval: Evaluator<'a>) -> Result<Self> {
+    /// A trace of every `every`-th update (≥ 1) to `path`, which may exist only with
+    /// [`Existing::Replace`] (checked now).
+    pub fn new(path: &Path, every: u64, eval: Evaluator<'a>, existing: Existing) -> Result<Self> {
+        existing.check(path)?;
         Ok(TraceWriter {
             eval,
             every: every.max(1),
             path: path.to_path_buf(),
-            file: Some(AtomicFile::create(path)?),
+            existing,
+            seconds: true,
+            file: None,
             last_row: None,
         })
+    }
+
+    /// Leaves out the `seconds` column (wall-clock time, the only column that differs
+    /// between two equal runs).
+    pub fn without_seconds(mut self) -> Self {
+        self.seconds = false;
+        self
     }
 
     fn header(&self) -> String {
@@ -58,13 +77,15 @@ impl<'a> TraceWriter<'a> {
             "update",
             "epoch",
             "sample_gradients",
-            "seconds",
             "lr",
             "batch_loss",
             "train_loss",
         ]
         .map(String::from)
         .to_vec();
+        if self.seconds {
+            cols.insert(3, "seconds".into());
+        }
         let classifier = self.eval.objective.task() != Task::Regression;
         if classifier {
             cols.push("train_accuracy".into());
@@ -89,11 +110,13 @@ impl<'a> TraceWriter<'a> {
             s.update.to_string(),
             number(s.epoch),
             s.sample_gradients.to_string(),
-            number(s.seconds),
             number(s.lr),
             number(s.batch_loss),
             number(train.loss),
         ];
+        if self.seconds {
+            cells.insert(3, number(s.seconds));
+        }
         if let Some(a) = train.accuracy {
             cells.push(number(a));
         }
@@ -117,8 +140,8 @@ impl<'a> TraceWriter<'a> {
         let file = self
             .file
             .as_mut()
-            .ok_or_else(|| Error::io(path, std::io::Error::other("trace already finished")))?;
-        writeln!(file.writer(), "{line}").map_err(|e| Error::io(path, e))
+            .ok_or_else(|| Error::io(path, std::io::Error::other("trace not open")))?;
+        writeln!(file.writer()?, "{line}").map_err(|e| Error::io(path, e))
     }
 }
 
@@ -133,6 +156,7 @@ fn number(v: f64) -> String {
 
 impl Observer for TraceWriter<'_> {
     fn on_start(&mut self, _plan: &Plan, state: &State<'_>) -> Result<()> {
+        self.file = Some(PartialFile::create(&self.path, self.existing)?);
         let header = self.header();
         self.write_line(&header)?;
         self.row(state)
@@ -156,6 +180,50 @@ impl Observer for TraceWriter<'_> {
         match self.file.take() {
             Some(file) => file.commit(),
             None => Ok(()),
+        }
+    }
+
+    fn on_resume(&mut self, _plan: &Plan, _state: &State<'_>, saved: &SavedStates) -> Result<()> {
+        let (bytes, last_row) = self.saved(saved)?;
+        self.file = Some(PartialFile::reopen(&self.path, self.existing, bytes)?);
+        self.last_row = last_row;
+        Ok(())
+    }
+
+    fn save_state(&mut self, durable: bool) -> Result<Option<(String, Value)>> {
+        let file = self.file.as_mut();
+        let bytes = match file {
+            Some(f) => f.sync(durable)?,
+            None => 0,
+        };
+        let state = json!({ "bytes": bytes, "last_row": self.last_row });
+        Ok(Some((KEY.into(), state)))
+    }
+
+    fn restore_state(&mut self, saved: &SavedStates) -> Result<()> {
+        let (bytes, last_row) = self.saved(saved)?;
+        if let Some(f) = self.file.as_mut() {
+            f.truncate(bytes)?;
+        }
+        self.last_row = last_row;
+        Ok(())
+    }
+}
+
+impl TraceWriter<'_> {
+    /// The trace's length and last row in saved states.
+    fn saved(&self, saved: &SavedStates) -> Result<(u64, Option<u64>)> {
+        let state = saved.get(KEY);
+        let bytes = state.and_then(|s| s.get("bytes")).and_then(Value::as_u64);
+        let last_row = state
+            .and_then(|s| s.get("last_row"))
+            .and_then(Value::as_u64);
+        match bytes {
+            Some(b) => Ok((b, last_row)),
+            None => Err(Error::Format {
+                path: self.path.clone(),
+                reason: "the checkpoint has no record of this trace: it was made without --trace, or with another trace file".into(),
+            }),
         }
     }
 }

@@ -26,16 +26,19 @@
 //! ```
 
 use crate::batches::{Batches, InMemory, Rng};
+use crate::checkpoint::{self, Checkpoint, Checkpointing, Every, RunState};
 use crate::data::Dataset;
+use crate::divergence::{Health, OnDivergence, Verdict, LAZY_CHECK_EVERY, MAX_RETRIES};
 use crate::engine::{batch_sums, Engine, Serial};
 use crate::lazy::{self, LazyLinear};
 use crate::objective::Objective;
-use crate::observe::{Control, Observer, Plan, State};
+use crate::observe::{Control, Observer, Plan, Retry, SavedStates, State};
 use crate::optim::{Average, Chain};
 use crate::regime::{Regime, Sampling};
 use crate::schedule::Schedule;
 use crate::{Error, Result};
 use rand::SeedableRng;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The result of a run.
@@ -77,6 +80,10 @@ pub struct Trainer<'a> {
     seed: u64,
     initial: Option<Vec<f64>>,
     fast_paths: bool,
+    checkpointing: Option<Checkpointing>,
+    resume: Option<Checkpoint>,
+    on_divergence: OnDivergence,
+    interrupt: Option<&'a AtomicBool>,
 }
 
 impl<'a> Trainer<'a> {
@@ -105,6 +112,10 @@ impl<'a> Trainer<'a> {
             seed: 0,
             initial: None,
             fast_paths: true,
+            checkpointing: None,
+            resume: None,
+            on_divergence: OnDivergence::Stop,
+            interrupt: None,
         }
     }
 
@@ -170,6 +181,34 @@ impl<'a> Trainer<'a> {
         self
     }
 
+    /// Writes checkpoints as `checkpointing` says (and one when [`interrupt`](Trainer::interrupt)
+    /// is raised).
+    pub fn checkpoint(mut self, checkpointing: Checkpointing) -> Self {
+        self.checkpointing = Some(checkpointing);
+        self
+    }
+
+    /// Continues the run saved in `checkpoint` (made with the same data and settings; the
+    /// number of epochs may be larger).
+    pub fn resume(mut self, checkpoint: Checkpoint) -> Self {
+        self.resume = Some(checkpoint);
+        self
+    }
+
+    /// What to do when the loss diverges (default: stop with an error).
+    pub fn on_divergence(mut self, rule: OnDivergence) -> Self {
+        self.on_divergence = rule;
+        self
+    }
+
+    /// A flag (set by a Ctrl-C handler) that stops the run after the current update, writing
+    /// a checkpoint first when checkpointing is on; the run then ends with
+    /// [`Error::Interrupted`].
+    pub fn interrupt(mut self, flag: &'a AtomicBool) -> Self {
+        self.interrupt = Some(flag);
+        self
+    }
+
     /// Runs the loop, reporting to `observers`.
     pub fn run(mut self, observers: &mut [&mut dyn Observer]) -> Result<Outcome> {
         match self.input.take() {
@@ -190,12 +229,10 @@ impl<'a> Trainer<'a> {
         let objective = self.objective;
         let (m, dim) = (source.samples(), objective.dim());
         self.check(source)?;
-        let mut theta = self
+        let theta = self
             .initial
             .take()
             .unwrap_or_else(|| objective.initial_parameters(self.seed));
-        let mut rng = Rng::seed_from_u64(self.seed);
-        let mut sums = vec![0.0; dim + 1];
         let plan = Plan {
             samples: m,
             dim,
@@ -204,134 +241,287 @@ impl<'a> Trainer<'a> {
         };
         // Small batches of an L2 linear model without momentum: O(nnz) per update.
         let small_batches = m as u64 <= lazy::MAX_BATCH as u64 * plan.updates_per_epoch;
-        let mut lazy = (self.fast_paths && self.chain.is_empty() && small_batches)
+        let lazy = (self.fast_paths && self.chain.is_empty() && small_batches)
             .then(|| objective.margin_model())
             .flatten()
             .map(|model| LazyLinear::new(model, &theta, self.average));
-        let mut average = match lazy {
-            Some(_) => None,
-            None => self.average.map(|start| Average::new(start, &theta)),
+        let alpha = (1.0 / plan.updates_per_epoch.max(1) as f64).max(0.1);
+        let mut run = Run {
+            average: match lazy {
+                Some(_) => None,
+                None => self.average.map(|start| Average::new(start, &theta)),
+            },
+            lazy_mean: match (&lazy, self.average) {
+                (Some(_), Some(_)) => theta.clone(),
+                _ => Vec::new(),
+            },
+            lazy,
+            theta,
+            sums: vec![0.0; dim + 1],
+            update: 0,
+            seen: 0,
+            epoch: 0,
+            batches_in_epoch: 0,
+            rng: Rng::seed_from_u64(self.seed),
+            rng_at_epoch_start: Rng::seed_from_u64(self.seed),
+            busy: Duration::ZERO,
+            lr: f64::NAN,
+            batch_loss: f64::NAN,
+            lr_scale: 1.0,
+            retries: 0,
+            health: Health::new(alpha),
+            samples: m as f64,
         };
-        let mut lazy_mean = match (&lazy, self.average) {
-            (Some(_), Some(_)) => theta.clone(),
-            _ => Vec::new(),
-        };
-        let (mut t, mut seen, mut busy) = (0u64, 0u64, Duration::ZERO);
-        let (mut lr, mut batch_loss) = (f64::NAN, f64::NAN);
-        macro_rules! state {
-            () => {
-                State {
-                    update: t,
-                    epoch: seen as f64 / m as f64,
-                    sample_gradients: seen,
-                    seconds: busy.as_secs_f64(),
-                    lr,
-                    batch_loss,
-                    theta: if lazy_mean.is_empty() {
-                        average.as_ref().map_or(&theta[..], |a| a.mean())
-                    } else {
-                        &lazy_mean[..]
-                    },
-                    iterate: &theta,
+        match self.resume.take() {
+            Some(checkpoint) => {
+                if checkpoint.state.epoch >= self.epochs {
+                    return Err(Error::config(
+                        "--epochs",
+                        self.epochs,
+                        format!(
+                            "the checkpoint is in epoch {} of its run: at least {}",
+                            checkpoint.state.epoch + 1,
+                            checkpoint.state.epoch + 1
+                        ),
+                    ));
                 }
-            };
-        }
-        macro_rules! materialize {
-            () => {
-                if let Some(lz) = &lazy {
-                    lz.parameters(&mut theta);
-                    if !lazy_mean.is_empty() {
-                        lz.average(&mut lazy_mean);
-                    }
+                run.restore(checkpoint.state, &mut self.chain, source)?;
+                for o in observers.iter_mut() {
+                    o.on_resume(&plan, &run.state(), &checkpoint.observers)?;
                 }
-            };
-        }
-        for o in observers.iter_mut() {
-            o.on_start(&plan, &state!())?;
+            }
+            None => {
+                if let Some((data, rows)) = source.probe() {
+                    let rows: Vec<usize> = (0..rows).collect();
+                    batch_sums(
+                        self.engine,
+                        objective,
+                        data,
+                        &run.theta,
+                        &rows,
+                        &mut run.sums,
+                    );
+                    let loss =
+                        run.sums[dim] / rows.len().max(1) as f64 + objective.penalty(&run.theta);
+                    run.health.set_reference(loss);
+                }
+                source.start_epoch(&mut run.rng)?;
+                for o in observers.iter_mut() {
+                    o.on_start(&plan, &run.state())?;
+                }
+            }
         }
         let due = |observers: &[&mut dyn Observer], n: u64| {
             observers.iter().any(|o| n % o.interval().max(1) == 0)
         };
-        'epochs: for epoch in 0..self.epochs {
-            // Training time runs in segments between observer calls (no clock read per step).
-            let mut running = Instant::now();
-            source.start_epoch(&mut rng)?;
-            while let Some((data, batch)) = source.next_batch(&mut rng)? {
-                lr = self.schedule.rate(t);
-                let observed = due(observers, t + 1);
-                if let Some(lz) = &mut lazy {
-                    let loss = lz.step(data, batch, lr, t + 1, observed);
-                    if !loss.is_finite() {
-                        return Err(diverged(t, epoch, loss, lr));
-                    }
-                    if observed {
-                        batch_loss = loss;
-                    }
-                } else {
-                    batch_sums(self.engine, objective, data, &theta, batch, &mut sums);
-                    let (grad, loss) = sums.split_at_mut(dim);
-                    let size = batch.len() as f64;
-                    grad.iter_mut().for_each(|g| *g /= size);
-                    batch_loss = loss[0] / size + objective.penalty(&theta);
-                    if !batch_loss.is_finite() {
-                        return Err(diverged(t, epoch, batch_loss, lr));
-                    }
-                    objective.add_penalty_gradient(&theta, grad);
-                    self.chain.apply(t, &theta, grad);
-                    for (p, g) in theta.iter_mut().zip(grad.iter()) {
-                        *p -= lr * g;
-                    }
+        let periodic = self.checkpointing.as_ref().and_then(|c| c.every);
+        // The state to go back to after a divergence (halve-lr): the last checkpoint, else
+        // the start of the current epoch.
+        let mut last_good = match self.on_divergence {
+            OnDivergence::HalveLr => Some(self.snapshot(&run, observers, false)?),
+            OnDivergence::Stop => None,
+        };
+        let mut last_checkpoint = Instant::now();
+        // Training time runs in segments between observer calls (no clock read per step).
+        let mut running = Instant::now();
+        loop {
+            let Some((data, batch)) = source.next_batch(&mut run.rng)? else {
+                run.busy += running.elapsed();
+                run.materialize();
+                let mut stop = false;
+                for o in observers.iter_mut() {
+                    stop |= o.on_epoch(&run.state())? == Control::Stop;
                 }
-                t += 1;
-                seen += batch.len() as u64;
-                if let Some(a) = &mut average {
-                    a.update(t, &theta);
+                run.epoch += 1;
+                run.batches_in_epoch = 0;
+                if stop || run.epoch >= self.epochs {
+                    break;
                 }
-                if observed {
-                    busy += running.elapsed();
-                    materialize!();
-                    let mut stop = false;
-                    for o in observers.iter_mut() {
-                        if t % o.interval().max(1) == 0 {
-                            stop |= o.on_step(&state!())? == Control::Stop;
-                        }
-                    }
-                    if stop {
-                        break 'epochs;
-                    }
-                    running = Instant::now();
+                run.rng_at_epoch_start = run.rng.clone();
+                source.start_epoch(&mut run.rng)?;
+                if periodic.is_none() && last_good.is_some() && run.health.is_good() {
+                    last_good = Some(self.snapshot(&run, observers, false)?);
                 }
+                running = Instant::now();
+                continue;
+            };
+            let n = run.update + 1;
+            let observed = due(observers, n);
+            let verdict = run.step(
+                (objective, self.engine),
+                &self.schedule,
+                &mut self.chain,
+                (data, batch),
+                observed,
+            );
+            let batch_len = batch.len();
+            run.update = n;
+            run.batches_in_epoch += 1;
+            run.seen += batch_len as u64;
+            if let Verdict::Diverged(loss) = verdict {
+                run.busy += running.elapsed();
+                let Some((state, saved)) = last_good.as_ref().filter(|_| run.retries < MAX_RETRIES)
+                else {
+                    return Err(self.diverged(&run, loss));
+                };
+                let (scale, retries) = (run.lr_scale * 0.5, run.retries + 1);
+                run.restore(state.clone(), &mut self.chain, source)?;
+                run.lr_scale = scale;
+                run.retries = retries;
+                let retry = Retry {
+                    update: n,
+                    loss,
+                    back_to: run.update,
+                    lr_scale: scale,
+                };
+                for o in observers.iter_mut() {
+                    o.restore_state(saved)?;
+                    o.on_retry(&retry)?;
+                }
+                running = Instant::now();
+                continue;
             }
-            busy += running.elapsed();
-            materialize!();
             let mut stop = false;
-            for o in observers.iter_mut() {
-                stop |= o.on_epoch(&state!())? == Control::Stop;
+            if observed {
+                run.busy += running.elapsed();
+                run.materialize();
+                for o in observers.iter_mut() {
+                    if n % o.interval().max(1) == 0 {
+                        stop |= o.on_step(&run.state())? == Control::Stop;
+                    }
+                }
+                running = Instant::now();
+            }
+            let checkpoint_due = match periodic {
+                Some(Every::Updates(k)) => n % k == 0,
+                Some(Every::Seconds(s)) => {
+                    (n % 64 == 0 || batch_len >= 4096)
+                        && last_checkpoint.elapsed().as_secs_f64() >= s
+                }
+                None => false,
+            };
+            let interrupted = self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed));
+            if checkpoint_due || interrupted {
+                run.busy += running.elapsed();
+                let saved = self.write_checkpoint(&run, observers)?;
+                if last_good.is_some() {
+                    last_good = saved;
+                }
+                last_checkpoint = Instant::now();
+                running = Instant::now();
+            }
+            if interrupted {
+                let saved = match &self.checkpointing {
+                    Some(c) => format!(
+                        "the state is saved in {}: continue with `descent train --resume {}`",
+                        c.path.display(),
+                        c.path.display()
+                    ),
+                    None => "nothing was saved (no checkpoint file was set)".into(),
+                };
+                return Err(Error::Interrupted { update: n, saved });
             }
             if stop {
                 break;
             }
         }
-        materialize!();
-        if theta.iter().any(|p| !p.is_finite()) {
-            return Err(diverged(t, plan.epochs, f64::NAN, lr));
+        run.materialize();
+        if run.theta.iter().any(|p| !p.is_finite()) {
+            return Err(self.diverged(&run, f64::NAN));
         }
         for o in observers.iter_mut() {
-            o.on_finish(&state!())?;
+            o.on_finish(&run.state())?;
         }
+        let state = run.state();
         let outcome = Outcome {
-            theta: if lazy_mean.is_empty() {
-                average.map_or_else(|| theta.clone(), |a| a.mean().to_vec())
-            } else {
-                lazy_mean
-            },
-            iterate: theta,
-            updates: t,
-            sample_gradients: seen,
-            epochs: seen as f64 / m as f64,
-            seconds: busy.as_secs_f64(),
+            theta: state.theta.to_vec(),
+            iterate: run.theta.clone(),
+            updates: run.update,
+            sample_gradients: run.seen,
+            epochs: run.seen as f64 / m as f64,
+            seconds: run.busy.as_secs_f64(),
         };
         Ok(outcome)
+    }
+
+    /// The run's state and the observers' (in memory; `durable`: for a checkpoint file).
+    fn snapshot(
+        &self,
+        run: &Run<'_>,
+        observers: &mut [&mut dyn Observer],
+        durable: bool,
+    ) -> Result<(RunState, SavedStates)> {
+        let mut saved = SavedStates::new();
+        for o in observers.iter_mut() {
+            if let Some((key, value)) = o.save_state(durable)? {
+                saved.insert(key, value);
+            }
+        }
+        Ok((run.save(&self.chain), saved))
+    }
+
+    /// Writes a checkpoint (if checkpointing is on and the state is good) and returns what it
+    /// holds.
+    fn write_checkpoint(
+        &self,
+        run: &Run<'_>,
+        observers: &mut [&mut dyn Observer],
+    ) -> Result<Option<(RunState, SavedStates)>> {
+        let Some(c) = &self.checkpointing else {
+            return Ok(None);
+        };
+        if !run.health.is_good() {
+            return Ok(None);
+        }
+        let (state, saved) = self.snapshot(run, observers, true)?;
+        let checkpoint = Checkpoint {
+            format: checkpoint::FORMAT.into(),
+            version: checkpoint::VERSION,
+            meta: c.meta.clone(),
+            state,
+            observers: saved,
+        };
+        checkpoint.save(&c.path)?;
+        Ok(Some((checkpoint.state, checkpoint.observers)))
+    }
+
+    fn diverged(&self, run: &Run<'_>, loss: f64) -> Error {
+        let lr = run.lr;
+        let mut hint = if matches!(self.schedule, Schedule::Optimal { .. }) {
+            format!(
+                "the `optimal` schedule's rate ({lr} at this update, set by --l2) is too large for this loss: \
+                 try --schedule invscaling or inverse-time with --lr {}, or --standardize",
+                lr / 10.0
+            )
+        } else {
+            format!(
+                "the learning rate {lr} is too large for this data or the features are badly scaled: \
+                 try --lr {}, --standardize, or a decaying --schedule such as inverse-time",
+                lr / 10.0
+            )
+        };
+        if run.retries > 0 {
+            hint.push_str(&format!(
+                " (--on-divergence halve-lr already halved the rate {} times)",
+                run.retries
+            ));
+        } else if self.on_divergence == OnDivergence::Stop {
+            hint.push_str(", or --on-divergence halve-lr");
+        }
+        if let Some(c) = self.checkpointing.as_ref().filter(|c| c.every.is_some()) {
+            hint.push_str(&format!(
+                "; the last good state is in {}: `descent train --resume {} --lr {}` continues from it",
+                c.path.display(),
+                c.path.display(),
+                lr / 10.0
+            ));
+        }
+        Error::Diverged {
+            step: run.update,
+            epoch: run.epoch,
+            loss,
+            hint,
+        }
     }
 
     fn check(&self, source: &dyn Batches) -> Result<()> {
@@ -362,15 +552,180 @@ impl<'a> Trainer<'a> {
     }
 }
 
-fn diverged(step: u64, epoch: u64, loss: f64, lr: f64) -> Error {
-    Error::Diverged {
-        step,
-        epoch,
-        loss,
-        hint: format!(
-            "the learning rate {lr} is too large for this data or the features are badly scaled: \
-             try --lr {}, --standardize, or a decaying --schedule such as inverse-time",
-            lr / 10.0
-        ),
+/// The loop's state between updates.
+struct Run<'a> {
+    theta: Vec<f64>,
+    lazy: Option<LazyLinear<'a>>,
+    average: Option<Average>,
+    lazy_mean: Vec<f64>,
+    /// The batch gradient's sums (gradient, then loss), reused.
+    sums: Vec<f64>,
+    update: u64,
+    seen: u64,
+    epoch: u64,
+    batches_in_epoch: u64,
+    rng: Rng,
+    rng_at_epoch_start: Rng,
+    busy: Duration,
+    lr: f64,
+    batch_loss: f64,
+    lr_scale: f64,
+    retries: u32,
+    health: Health,
+    /// Samples per epoch (M), for the epoch count.
+    samples: f64,
+}
+
+impl Run<'_> {
+    /// One update on `batch` (number `self.update + 1`); `observed`: an observer will look at
+    /// the state after it (so the lazy path computes the batch loss).
+    fn step(
+        &mut self,
+        (objective, engine): (&dyn Objective, &dyn Engine),
+        schedule: &Schedule,
+        chain: &mut Chain,
+        (data, batch): (&Dataset, &[usize]),
+        observed: bool,
+    ) -> Verdict {
+        let (t, n) = (self.update, self.update + 1);
+        let lr = schedule.rate(t) * self.lr_scale;
+        self.lr = lr;
+        let dim = self.theta.len();
+        if let Some(lz) = &mut self.lazy {
+            let checked = n % LAZY_CHECK_EVERY == 0;
+            let loss = lz.step(data, batch, lr, n, observed || checked);
+            if observed {
+                self.batch_loss = loss;
+            }
+            if checked || !loss.is_finite() {
+                return self.health.observe(loss);
+            }
+            Verdict::Fine
+        } else {
+            batch_sums(engine, objective, data, &self.theta, batch, &mut self.sums);
+            let (grad, loss) = self.sums.split_at_mut(dim);
+            let size = batch.len() as f64;
+            grad.iter_mut().for_each(|g| *g /= size);
+            self.batch_loss = loss[0] / size + objective.penalty(&self.theta);
+            let verdict = self.health.observe(self.batch_loss);
+            if verdict != Verdict::Fine {
+                return verdict;
+            }
+            objective.add_penalty_gradient(&self.theta, grad);
+            chain.apply(t, &self.theta, grad);
+            for (p, g) in self.theta.iter_mut().zip(grad.iter()) {
+                *p -= lr * g;
+            }
+            if let Some(a) = &mut self.average {
+                a.update(n, &self.theta);
+            }
+            Verdict::Fine
+        }
+    }
+
+    /// Writes the lazy path's parameters (and average) into `theta` (and `lazy_mean`).
+    fn materialize(&mut self) {
+        if let Some(lz) = &self.lazy {
+            lz.parameters(&mut self.theta);
+            if !self.lazy_mean.is_empty() {
+                lz.average(&mut self.lazy_mean);
+            }
+        }
+    }
+
+    /// What observers see (after [`materialize`](Run::materialize)).
+    fn state(&self) -> State<'_> {
+        State {
+            update: self.update,
+            epoch: self.seen as f64 / self.samples,
+            sample_gradients: self.seen,
+            seconds: self.busy.as_secs_f64(),
+            lr: self.lr,
+            batch_loss: self.batch_loss,
+            theta: if self.lazy_mean.is_empty() {
+                self.average.as_ref().map_or(&self.theta[..], |a| a.mean())
+            } else {
+                &self.lazy_mean[..]
+            },
+            iterate: &self.theta,
+        }
+    }
+
+    fn save(&self, chain: &Chain) -> RunState {
+        let finite = |x: f64| x.is_finite().then_some(x);
+        RunState {
+            update: self.update,
+            sample_gradients: self.seen,
+            epoch: self.epoch,
+            batches_in_epoch: self.batches_in_epoch,
+            rng_at_epoch_start: self.rng_at_epoch_start.clone(),
+            seconds: self.busy.as_secs_f64(),
+            lr: finite(self.lr),
+            batch_loss: finite(self.batch_loss),
+            lr_scale: self.lr_scale,
+            retries: self.retries,
+            theta: self.theta.clone(),
+            average: self.average.clone(),
+            lazy: self.lazy.as_ref().map(LazyLinear::save),
+            lazy_mean: self.lazy_mean.clone(),
+            optimizer: chain.states(),
+            health: self.health.clone(),
+        }
+    }
+
+    /// Goes to a saved state: parameters, optimizer, and the same place in the sample stream.
+    fn restore(
+        &mut self,
+        state: RunState,
+        chain: &mut Chain,
+        source: &mut dyn Batches,
+    ) -> Result<()> {
+        let other = |what: &str| {
+            Error::config(
+                "--resume",
+                what,
+                "the checkpoint was made with other settings (model, method, momentum or averaging): \
+                 resume with the flags it was made with",
+            )
+        };
+        let dim = self.theta.len();
+        if state.theta.len() != dim {
+            return Err(Error::Shape {
+                what: "parameters in the checkpoint".into(),
+                expected: dim.to_string(),
+                found: state.theta.len().to_string(),
+            });
+        }
+        match (&mut self.lazy, state.lazy) {
+            (Some(lz), Some(saved)) => lz.restore(saved)?,
+            (None, None) => {}
+            _ => return Err(other("sparse fast path state")),
+        }
+        match (&self.average, &state.average) {
+            (None, None) => {}
+            (Some(_), Some(a)) if a.len() == dim => {}
+            _ => return Err(other("averaging state")),
+        }
+        if state.lazy_mean.len() != self.lazy_mean.len() {
+            return Err(other("averaging state"));
+        }
+        chain.set_states(state.optimizer, dim)?;
+        self.theta = state.theta;
+        self.average = state.average;
+        self.lazy_mean = state.lazy_mean;
+        self.update = state.update;
+        self.seen = state.sample_gradients;
+        self.epoch = state.epoch;
+        self.batches_in_epoch = state.batches_in_epoch;
+        self.busy = Duration::from_secs_f64(state.seconds.max(0.0));
+        self.lr = state.lr.unwrap_or(f64::NAN);
+        self.batch_loss = state.batch_loss.unwrap_or(f64::NAN);
+        self.lr_scale = state.lr_scale;
+        self.retries = state.retries;
+        self.health = state.health;
+        self.rng_at_epoch_start = state.rng_at_epoch_start;
+        self.rng = self.rng_at_epoch_start.clone();
+        source.start_epoch(&mut self.rng)?;
+        source.skip(self.batches_in_epoch, &mut self.rng)
     }
 }

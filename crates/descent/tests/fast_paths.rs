@@ -19,7 +19,7 @@ fn run(
     schedule: Schedule,
     fast: bool,
     epochs: u64,
-) -> Outcome {
+) -> Result<Outcome> {
     let objective = kind.build(data.dim(), 2, true, l2);
     Trainer::new(objective.as_ref(), data)
         .regime(regime)
@@ -29,7 +29,6 @@ fn run(
         .seed(5)
         .fast_paths(fast)
         .run(&mut [])
-        .unwrap()
 }
 
 #[test]
@@ -83,6 +82,7 @@ fn lazy_steps_equal_the_generic_loop_to_rounding() {
                 (Regime::MiniBatch(7), Some(1)),
                 (Regime::MiniBatch(64), Some(30)),
             ] {
+                let what = format!("{regime} {kind:?} λ = {l2} {schedule:?} average {average:?}");
                 let fast = run(
                     &data,
                     (regime, average),
@@ -101,7 +101,25 @@ fn lazy_steps_equal_the_generic_loop_to_rounding() {
                     false,
                     3,
                 );
-                let what = format!("{regime} {kind:?} λ = {l2} {schedule:?} average {average:?}");
+                // scikit-learn's `optimal` rates (made for hinge and log loss) blow least
+                // squares up on this data: both paths must say so.
+                if kind == ModelKind::LeastSquares
+                    && matches!(schedule, Schedule::Optimal { .. })
+                    && regime == Regime::Sgd
+                {
+                    for r in [&fast, &generic] {
+                        assert!(
+                            matches!(r, Err(Error::Diverged { .. })),
+                            "{what}: {:?}",
+                            r.as_ref().map(|o| o.updates)
+                        );
+                    }
+                    continue;
+                }
+                let (fast, generic) = (
+                    fast.unwrap_or_else(|e| panic!("{what}: {e}")),
+                    generic.unwrap_or_else(|e| panic!("{what}: {e}")),
+                );
                 assert_close(&format!("{what}: θ"), &fast.theta, &generic.theta, 1e-9);
                 assert_close(
                     &format!("{what}: iterate"),
@@ -132,7 +150,8 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
         Schedule::Constant { eta0: 1.0 },
         true,
         2,
-    );
+    )
+    .unwrap();
     let generic = run(
         &data,
         (Regime::Sgd, Some(1)),
@@ -141,7 +160,8 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
         Schedule::Constant { eta0: 1.0 },
         false,
         2,
-    );
+    )
+    .unwrap();
     assert_close("θ", &fast.theta, &generic.theta, 1e-9);
     // ηλ ≥ 1 shrinks the weights to zero or flips them: handled, still equal.
     let fast = run(
@@ -152,7 +172,8 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
         Schedule::Constant { eta0: 1.0 },
         true,
         1,
-    );
+    )
+    .unwrap();
     let generic = run(
         &data,
         (Regime::Sgd, None),
@@ -161,7 +182,8 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
         Schedule::Constant { eta0: 1.0 },
         false,
         1,
-    );
+    )
+    .unwrap();
     assert_close("θ with ηλ > 1", &fast.theta, &generic.theta, 1e-9);
 }
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+use descent::atomic::Existing;
 use descent::data::summary::Summary;
 use descent::data::synth::{generate, Kind, Spec};
 use descent::data::{self, cache, libsvm, write, Dataset, Features, ReadOptions, Row};
@@ -101,7 +102,7 @@ fn cache_round_trips_dense_and_sparse_data() {
     let dir = tempfile::tempdir().unwrap();
     let dense = iris();
     let out = dir.path().join("iris.descent");
-    cache::write(&dense, &out).unwrap();
+    cache::write(&dense, &out, Existing::Keep).unwrap();
     assert_eq!(data::Format::from_path(&out), data::Format::Cache);
     let back = data::read(&out, &ReadOptions::default()).unwrap();
     same_samples(&back, &dense);
@@ -117,7 +118,7 @@ fn cache_round_trips_dense_and_sparse_data() {
     };
     let sparse = generate(&spec).unwrap();
     let out = dir.path().join("sparse.descent");
-    cache::write(&sparse, &out).unwrap();
+    cache::write(&sparse, &out, Existing::Keep).unwrap();
     let back = data::read(&out, &ReadOptions::default()).unwrap();
     assert_eq!(back.features(), sparse.features());
     assert_eq!(back.targets(), sparse.targets());
@@ -129,7 +130,9 @@ fn cache_never_overwrites_and_leaves_nothing_on_failure() {
     let out = dir.path().join("x.descent");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
-    let err = cache::write(&iris(), &out).unwrap_err().to_string();
+    let err = cache::write(&iris(), &out, Existing::Keep)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(
         std::fs::read_to_string(out.join("keep.txt")).unwrap(),
@@ -139,7 +142,7 @@ fn cache_never_overwrites_and_leaves_nothing_on_failure() {
     assert_eq!(entries.len(), 1, "no temporary folder left behind");
 
     let missing_parent = dir.path().join("no/such/dir/x.descent");
-    assert!(cache::write(&iris(), &missing_parent).is_err());
+    assert!(cache::write(&iris(), &missing_parent, Existing::Keep).is_err());
 }
 
 #[test]
@@ -154,7 +157,7 @@ fn corrupt_caches_are_reported_with_the_file() {
         seed: 1,
     };
     let out = dir.path().join("c.descent");
-    cache::write(&generate(&spec).unwrap(), &out).unwrap();
+    cache::write(&generate(&spec).unwrap(), &out, Existing::Keep).unwrap();
     let data_file = out.join("data.npy");
     let bytes = std::fs::read(&data_file).unwrap();
     std::fs::write(&data_file, &bytes[..bytes.len() - 8]).unwrap();

@@ -9,6 +9,7 @@ use crate::config::{at_least_one, engine, non_negative, positive, threads};
 use crate::methods::{self, Method};
 use crate::recorder::Recorder;
 use anyhow::{Context, Result};
+use descent::atomic::Existing;
 use descent::engine::{evaluate, Engine};
 use descent::prelude::*;
 use descent_report::{save, Curve, CurveFigure, PALETTE};
@@ -29,6 +30,8 @@ pub fn run(args: CompareArgs) -> Result<()> {
     positive("--lr", args.lr)?;
     non_negative("--l2", args.l2)?;
     let threads = threads(args.threads)?;
+    let folder = crate::cmd::report_folder(&args.out, args.force)?;
+    let out = folder.dir().to_path_buf();
     let read = args.setup.input.how.read_options(args.setup.features, true);
     let loaded = load(&Sources {
         data: &args.setup.input.data,
@@ -71,8 +74,6 @@ pub fn run(args: CompareArgs) -> Result<()> {
         all.push(runs);
     }
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let mut written = Vec::new();
     let curve = |runs: &Runs, k: usize, x: usize| Curve {
         name: format!("{} (η = {:.3})", runs.method.label(), runs.method.lr),
@@ -112,7 +113,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
             log_x,
             log_y: true,
         };
-        written.extend(save(&figure, &args.out.join(name))?);
+        written.extend(save(&figure, &out.join(name))?);
     }
     let reference = &all[0];
     let distances: Vec<Curve> = all
@@ -146,7 +147,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
             log_x: false,
             log_y: false,
         };
-        written.extend(save(&figure, &args.out.join("distance"))?);
+        written.extend(save(&figure, &out.join("distance"))?);
     }
 
     let rows: Vec<Value> = all
@@ -172,9 +173,11 @@ pub fn run(args: CompareArgs) -> Result<()> {
         },
         "files": written.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect::<Vec<_>>(),
     });
-    let path = args.out.join("comparison.json");
+    let path = out.join("comparison.json");
     let text = format!("{}\n", serde_json::to_string_pretty(&report)?);
-    descent::atomic::write(&path, text.as_bytes())?;
+    descent::atomic::write(&path, text.as_bytes(), Existing::Keep)?;
+    folder.commit()?;
+    let path = args.out.join("comparison.json");
     if args.json {
         print!("{text}");
     } else {

@@ -3,7 +3,7 @@
 
 use crate::args::GenArgs;
 use anyhow::{Context, Result};
-use descent::atomic::AtomicFile;
+use descent::atomic::{AtomicFile, Existing};
 use descent::data::synth::{self, Kind, Spec, BLOCK_ROWS};
 use descent::data::{write, Format};
 use descent::landscape::{Problem, PROBLEMS};
@@ -13,6 +13,7 @@ use std::time::Instant;
 /// Runs `descent gen`.
 pub fn run(args: GenArgs) -> Result<()> {
     let started = Instant::now();
+    Existing::from_force(args.force).check(&args.out)?;
     if PROBLEMS.contains(&args.kind.as_str()) {
         return write_problem(&args, started);
     }
@@ -52,7 +53,7 @@ pub fn run(args: GenArgs) -> Result<()> {
         ),
         Format::Csv | Format::LibSvm => {}
     }
-    let mut file = AtomicFile::create(&args.out)?;
+    let mut file = AtomicFile::create(&args.out, Existing::from_force(args.force))?;
     if format == Format::Csv {
         file.write_all(write::csv_header(spec.features).as_bytes())?;
     }
@@ -96,7 +97,7 @@ pub fn run(args: GenArgs) -> Result<()> {
 /// Generates in memory and writes a cache folder.
 fn write_cache(spec: &Spec, args: &GenArgs, started: Instant) -> Result<()> {
     let data = synth::generate(spec)?;
-    descent::data::cache::write(&data, &args.out)
+    descent::data::cache::write(&data, &args.out, Existing::from_force(args.force))
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!(
         "wrote {}: {} rows, {} features, {} stored values in {:.2} s",
@@ -125,7 +126,7 @@ fn write_problem(args: &GenArgs, started: Instant) -> Result<()> {
             anyhow::bail!("{} samples are written as CSV or LibSVM", args.kind)
         }
     }
-    descent::atomic::write(&args.out, text.as_bytes())
+    descent::atomic::write(&args.out, text.as_bytes(), Existing::from_force(args.force))
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!(
         "wrote {}: {} samples of the {} problem (bias {}) in {:.2} s",

@@ -12,11 +12,22 @@ mod train;
 
 use crate::args::{Cli, Command};
 use anyhow::Result;
+use descent::atomic::{Existing, OutputDir};
 
-/// Runs the chosen subcommand.
-pub fn run(cli: Cli) -> Result<()> {
+/// Starts a report folder (`demo`, `compare`, `landscape`): created whole at the end, its
+/// parent folders now; an existing folder is replaced only with `--force`.
+pub fn report_folder(path: &std::path::Path, force: bool) -> Result<OutputDir> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
+    }
+    Ok(OutputDir::create(path, Existing::from_force(force))?)
+}
+
+/// Runs the chosen subcommand; `argv` is the command line it was parsed from.
+pub fn run(cli: Cli, argv: &[std::ffi::OsString]) -> Result<()> {
     match cli.command {
-        Command::Train(args) => train::run(crate::config::TrainConfig::from_args(*args)?),
+        Command::Train(args) => train::run(crate::config::TrainConfig::from_args(*args)?, argv),
         Command::Predict(args) => predict::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Inspect(args) => inspect::run(args),

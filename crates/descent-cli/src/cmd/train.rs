@@ -3,7 +3,11 @@
 use super::load::{load, load_test};
 use crate::config::TrainConfig;
 use crate::progress::Progress;
+use crate::resume;
+use anyhow::bail;
 use anyhow::{Context, Result};
+use descent::atomic::Existing;
+use descent::checkpoint::{Checkpoint, Checkpointing};
 use descent::data::stream::{self, Stream, StreamFile};
 use descent::data::{Dataset, Scaler};
 use descent::engine::{Evaluate, Evaluation};
@@ -14,6 +18,9 @@ use descent::schedule::Schedule;
 use descent::trace::{Evaluator, TraceWriter};
 use descent::train::{Outcome, Trainer};
 use serde_json::{json, Map, Value};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Rows per epoch in a trace when `--trace-every` is not given (in memory; a streamed run
@@ -38,8 +45,28 @@ struct Prepared {
     load_seconds: f64,
 }
 
-/// Runs `descent train`.
-pub fn run(config: TrainConfig) -> Result<()> {
+/// Raised by Ctrl-C (or SIGTERM): the run checkpoints and stops after the current update.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Runs `descent train`; `argv` is the whole command line (stored in checkpoints).
+pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
+    let existing = Existing::from_force(config.force || config.resume.is_some());
+    for path in [&config.save, &config.trace].into_iter().flatten() {
+        existing.check(path)?;
+    }
+    if let (Some(path), None, false) = (&config.checkpoint, &config.resume, config.force) {
+        if path.exists() {
+            bail!(
+                "{} already exists: continue that run with `descent train --resume {}`, or pass --force to start over",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    let resume = match &config.resume {
+        Some(path) => Some(Checkpoint::load(path)?),
+        None => None,
+    };
     let Prepared {
         mut input,
         test,
@@ -50,6 +77,27 @@ pub fn run(config: TrainConfig) -> Result<()> {
         dim,
         load_seconds,
     } = prepare(&config)?;
+    let data_identity = match &input {
+        Input::Memory(data) => json!({
+            "samples": samples,
+            "features": dim,
+            "digest": format!("{:016x}", data.fingerprint()),
+        }),
+        Input::Stream(..) => stream_identity(&config.data, samples, dim),
+    };
+    if let (Some(checkpoint), Some(path)) = (&resume, &config.resume) {
+        let saved = checkpoint.meta.get("data");
+        if saved != Some(&data_identity) {
+            bail!(
+                "{} was made on other data than {} has now ({} then, {} now): resume with the data the run started with",
+                path.display(),
+                config.data.display(),
+                saved.map_or_else(|| "nothing recorded".into(), Value::to_string),
+                data_identity
+            );
+        }
+    }
+    let checkpointing = checkpointing(&config, argv, data_identity)?;
     let objective = config
         .model
         .build(dim, encoding.n_classes(), config.intercept, config.l2);
@@ -80,19 +128,35 @@ pub fn run(config: TrainConfig) -> Result<()> {
             test: test.as_ref().map(|t| t as &dyn Evaluate),
         };
         let every = config.trace_every.unwrap_or(default_every.max(1));
-        let writer = TraceWriter::new(path, every, eval)
+        let mut writer = TraceWriter::new(path, every, eval, existing)
             .with_context(|| format!("cannot write the trace {}", path.display()))?;
+        if !config.trace_time {
+            writer = writer.without_seconds();
+        }
         observers.push(Box::new(writer));
     }
-    if !config.quiet && !config.json {
-        observers.push(Box::new(Progress::new()));
-    }
+    observers.push(Box::new(Progress::new(config.quiet || config.json)));
     let mut observer_refs: Vec<&mut dyn Observer> =
         observers.iter_mut().map(|o| o.as_mut() as _).collect();
     let outcome = if config.hogwild {
         drop(trainer);
         hogwild(&config, objective.as_ref(), memory)?
     } else {
+        // A second Ctrl-C while the checkpoint is written ends the process at once.
+        let _ = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+        let mut trainer = trainer
+            .on_divergence(config.on_divergence)
+            .interrupt(&INTERRUPTED);
+        if let Some(c) = checkpointing {
+            trainer = trainer.checkpoint(c);
+        }
+        if let Some(checkpoint) = resume {
+            trainer = trainer.resume(checkpoint);
+        }
         trainer
             .engine(engine.as_ref())
             .regime(config.regime)
@@ -126,7 +190,7 @@ pub fn run(config: TrainConfig) -> Result<()> {
         model.scaler = scaler;
         model.training = config.training_record();
         model
-            .save(path)
+            .save(path, existing)
             .with_context(|| format!("cannot save the model to {}", path.display()))?;
     }
 
@@ -211,6 +275,61 @@ fn prepare(config: &TrainConfig) -> Result<Prepared> {
         encoding: loaded.encoding,
         scaler: loaded.scaler,
         load_seconds: loaded.load_seconds,
+    })
+}
+
+/// Where checkpoints go: `--checkpoint` (at its interval and when interrupted), else a free
+/// `descent-interrupted*.ckpt` name used only if the run is interrupted.
+fn checkpointing(
+    config: &TrainConfig,
+    argv: &[OsString],
+    data: Value,
+) -> Result<Option<Checkpointing>> {
+    if config.hogwild {
+        return Ok(None);
+    }
+    let record = match (resume::record(argv), &config.checkpoint) {
+        (Ok(r), _) => r,
+        (Err(e), Some(_)) => return Err(e),
+        (Err(_), None) => return Ok(None),
+    };
+    let meta = record.to_meta(data);
+    Ok(Some(match &config.checkpoint {
+        Some(path) => Checkpointing {
+            path: path.clone(),
+            every: Some(config.checkpoint_every),
+            meta,
+        },
+        None => {
+            let path = (1..)
+                .map(|k| match k {
+                    1 => PathBuf::from("descent-interrupted.ckpt"),
+                    k => PathBuf::from(format!("descent-interrupted-{k}.ckpt")),
+                })
+                .find(|p| !p.exists())
+                .unwrap_or_default();
+            Checkpointing {
+                path,
+                every: None,
+                meta,
+            }
+        }
+    }))
+}
+
+/// What identifies a streamed file: its size, modification time and shape.
+fn stream_identity(path: &Path, samples: usize, dim: usize) -> Value {
+    let meta = std::fs::metadata(path).ok();
+    let modified = meta
+        .as_ref()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos().to_string());
+    json!({
+        "samples": samples,
+        "features": dim,
+        "bytes": meta.map(|m| m.len()),
+        "modified": modified,
     })
 }
 

@@ -17,6 +17,7 @@ mod stats;
 
 use crate::args::DemoArgs;
 use anyhow::{Context as _, Result};
+use descent::atomic::Existing;
 use descent_report::html::{Cell, FigureRef, Report, Section};
 use descent_report::Figure;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -115,10 +116,9 @@ type Experiment = (&'static str, fn(&Context, &mut Numbers) -> Result<Finding>);
 /// Runs `descent demo`.
 pub fn run(args: DemoArgs) -> Result<()> {
     let started = Instant::now();
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let folder = crate::cmd::report_folder(&args.out, args.force)?;
     let ctx = Context {
-        out: args.out.clone(),
+        out: folder.dir().to_path_buf(),
         quick: args.quick,
         seed: args.seed,
         threads: crate::config::threads(None)?,
@@ -187,7 +187,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
             started.elapsed().as_secs_f64()
         ),
     };
-    descent::atomic::write(&ctx.out.join("index.html"), report.html().as_bytes())?;
+    descent::atomic::write(
+        &ctx.out.join("index.html"),
+        report.html().as_bytes(),
+        Existing::Keep,
+    )?;
     let results = json!({
         "format": "descent-demo-results",
         "version": 1,
@@ -200,10 +204,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     descent::atomic::write(
         &ctx.out.join("results.json"),
         format!("{}\n", serde_json::to_string_pretty(&results)?).as_bytes(),
+        Existing::Keep,
     )?;
+    folder.commit()?;
     println!(
         "{held} of {judged} claims held; report: {} ({:.1} s)",
-        ctx.out.join("index.html").display(),
+        args.out.join("index.html").display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

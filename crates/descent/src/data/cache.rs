@@ -19,6 +19,7 @@
 
 use super::npy;
 use super::{Dataset, Features, Source};
+use crate::atomic::{Existing, OutputDir};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -53,27 +54,11 @@ pub fn is_cache(path: &Path) -> bool {
     path.join(META).is_file()
 }
 
-/// Writes `data` as a cache folder at `out`, which must not exist yet.
-pub fn write(data: &Dataset, out: &Path) -> Result<()> {
-    if out.exists() {
-        return Err(Error::io(
-            out,
-            std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "already exists; remove it or choose another name (nothing was written)",
-            ),
-        ));
-    }
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::Builder::new()
-        .prefix(".descent-cache-")
-        .tempdir_in(parent)
-        .map_err(|e| Error::io(out, e))?;
-    let dir = temp.path();
-    crate::atomic::readable_by_all(dir, 0o755).map_err(|e| Error::io(out, e))?;
+/// Writes `data` as a cache folder at `out` (built under a temporary name and renamed into
+/// place; an existing `out` is replaced only with [`Existing::Replace`]).
+pub fn write(data: &Dataset, out: &Path, existing: Existing) -> Result<()> {
+    let folder = OutputDir::create(out, existing)?;
+    let dir = folder.dir();
     let targets: Vec<u8> = data
         .targets()
         .iter()
@@ -121,12 +106,8 @@ pub fn write(data: &Dataset, out: &Path) -> Result<()> {
         path: out.to_path_buf(),
         reason: e.to_string(),
     })?;
-    crate::atomic::write(&dir.join(META), text.as_bytes())?;
-    let kept = temp.keep();
-    std::fs::rename(&kept, out).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&kept);
-        Error::io(out, e)
-    })
+    crate::atomic::write(&dir.join(META), text.as_bytes(), Existing::Keep)?;
+    folder.commit()
 }
 
 /// Reads a cache folder.

@@ -226,6 +226,29 @@ impl Dataset {
         self.labelled
     }
 
+    /// A 64-bit digest of the contents (features, their layout and the targets): equal data
+    /// give equal digests; a checkpoint stores it to recognize its training data.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = Digest::default();
+        h.add(self.len() as u64);
+        h.add(self.dim() as u64);
+        match &self.features {
+            Features::Dense { values, .. } => values.iter().for_each(|v| h.add(v.to_bits().into())),
+            Features::Sparse {
+                indptr,
+                indices,
+                values,
+                ..
+            } => {
+                indptr.iter().for_each(|&p| h.add(p as u64));
+                indices.iter().for_each(|&j| h.add(j.into()));
+                values.iter().for_each(|v| h.add(v.to_bits().into()));
+            }
+        }
+        self.targets.iter().for_each(|y| h.add(y.to_bits()));
+        h.0
+    }
+
     /// The feature storage.
     pub fn features(&self) -> &Features {
         &self.features
@@ -340,5 +363,18 @@ fn shape(what: &str, expected: usize, found: usize) -> Error {
         what: what.to_string(),
         expected: expected.to_string(),
         found: found.to_string(),
+    }
+}
+
+/// A fast, non-cryptographic running digest of 64-bit words (multiply–rotate mixing).
+#[derive(Default)]
+struct Digest(u64);
+
+impl Digest {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0 ^ word)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29)
+            .wrapping_add(0xBF58_476D_1CE4_E5B9);
     }
 }

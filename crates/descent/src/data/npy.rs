@@ -8,7 +8,8 @@
 
 use super::chunks::Mapped;
 use super::{Dataset, Features, Source};
-use crate::{atomic::AtomicFile, Error, Result};
+use crate::atomic::{AtomicFile, Existing};
+use crate::{Error, Result};
 use std::path::Path;
 
 /// Element types descent reads.
@@ -287,7 +288,7 @@ pub fn write(path: &Path, descr: &str, shape: &[usize], bytes: &[u8]) -> Result<
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
-    let mut file = AtomicFile::create(path)?;
+    let mut file = AtomicFile::create(path, Existing::Keep)?;
     file.write_all(b"\x93NUMPY\x01\x00")?;
     file.write_all(&(header.len() as u16).to_le_bytes())?;
     file.write_all(header.as_bytes())?;

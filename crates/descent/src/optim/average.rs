@@ -12,8 +12,8 @@
 //! `average` for `SGDClassifier`/`SGDRegressor`: `average=True` is `start = 1` (every iterate),
 //! `average=s` includes the iterate after the s-th sample (= update, for `sgd`) and later ones.
 
-/// The running average of the iterates.
-#[derive(Debug, Clone)]
+/// The running average of the iterates (serializable, for checkpoints).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Average {
     start: u64,
     count: u64,
@@ -42,6 +42,16 @@ impl Average {
         for (m, t) in self.mean.iter_mut().zip(theta) {
             *m += (t - *m) / k;
         }
+    }
+
+    /// Parameters averaged.
+    pub fn len(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Whether there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.mean.is_empty()
     }
 
     /// θ̄.

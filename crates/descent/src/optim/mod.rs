@@ -34,6 +34,12 @@ pub trait Transform: Send {
     fn reset(&mut self);
     /// A short description, such as `momentum(0.9)`.
     fn name(&self) -> String;
+    /// The state that carries from one update to the next (e.g. a momentum buffer), for
+    /// checkpoints; `None` when there is none yet.
+    fn state(&self) -> Option<Vec<f64>>;
+    /// Restores a [`state`](Transform::state) saved by the same kind of transform for
+    /// `dim` parameters; a state of another length is refused.
+    fn set_state(&mut self, state: Option<Vec<f64>>, dim: usize) -> crate::Result<()>;
 }
 
 /// Transforms applied in order.
@@ -64,6 +70,27 @@ impl Chain {
     /// Whether the chain has no stage (plain gradient descent).
     pub fn is_empty(&self) -> bool {
         self.stages.is_empty()
+    }
+
+    /// Every stage's state, in order (for checkpoints).
+    pub fn states(&self) -> Vec<Option<Vec<f64>>> {
+        self.stages.iter().map(|s| s.state()).collect()
+    }
+
+    /// Restores [`states`](Chain::states) saved by a chain of the same stages over `dim`
+    /// parameters.
+    pub fn set_states(&mut self, states: Vec<Option<Vec<f64>>>, dim: usize) -> crate::Result<()> {
+        if states.len() != self.stages.len() {
+            return Err(crate::Error::Shape {
+                what: format!("optimizer stages of {}", self.name()),
+                expected: self.stages.len().to_string(),
+                found: states.len().to_string(),
+            });
+        }
+        for (stage, state) in self.stages.iter_mut().zip(states) {
+            stage.set_state(state, dim)?;
+        }
+        Ok(())
     }
 
     /// Resets every stage.

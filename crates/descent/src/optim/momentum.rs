@@ -55,6 +55,24 @@ impl Transform for Momentum {
         self.buffer = None;
     }
 
+    fn state(&self) -> Option<Vec<f64>> {
+        self.buffer.clone()
+    }
+
+    fn set_state(&mut self, state: Option<Vec<f64>>, dim: usize) -> crate::Result<()> {
+        if let Some(buffer) = &state {
+            if buffer.len() != dim {
+                return Err(crate::Error::Shape {
+                    what: "momentum buffer".into(),
+                    expected: dim.to_string(),
+                    found: buffer.len().to_string(),
+                });
+            }
+        }
+        self.buffer = state;
+        Ok(())
+    }
+
     fn name(&self) -> String {
         let kind = if self.nesterov {
             "nesterov"

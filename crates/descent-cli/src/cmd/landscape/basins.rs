@@ -10,7 +10,7 @@ use descent::landscape::Grid;
 use descent::prelude::*;
 use descent_report::save;
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Runs every method from a lattice of `n` starts × `--seeds` seeds and records which
 /// population minimum each run flows into.
@@ -21,7 +21,7 @@ pub fn basins(
     population_minima: &[Minimum],
     n: usize,
     train_surface: &[f64],
-    written: &mut Vec<PathBuf>,
+    (out, written): (&Path, &mut Vec<PathBuf>),
 ) -> Result<Value> {
     if n == 0 || args.seeds == 0 {
         bail!("--starts and --seeds must be ≥ 1");
@@ -73,7 +73,7 @@ pub fn basins(
         panels: figure_panels,
         minima: population_minima.iter().map(|m| m.theta).collect(),
     };
-    written.extend(save(&figure, &args.out.join("basins"))?);
+    written.extend(save(&figure, &out.join("basins"))?);
     Ok(json!({
         "starts": starts,
         "seeds": args.seeds,

@@ -7,6 +7,7 @@ use crate::args::LandscapeArgs;
 use crate::config::{at_least_one, check, positive};
 use crate::methods::{self, Method};
 use anyhow::{bail, Context, Result};
+use descent::atomic::Existing;
 use descent::data::Dataset;
 use descent::engine::{evaluate, Serial};
 use descent::landscape::minima::{self, Minimum};
@@ -55,8 +56,8 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         Some(text) => parse_point(text)?,
         None => setting.start,
     };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let folder = crate::cmd::report_folder(&args.out, args.force)?;
+    let out = folder.dir().to_path_buf();
     let (objective, data) = (setting.objective.as_ref(), &setting.data);
     let train_loss = |t: &[f64]| evaluate(&Serial, objective, data, t).loss;
     let population_loss = |t: &[f64]| setting.reference_loss(t);
@@ -133,7 +134,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         reference: setting.reference_name().into(),
     };
     let mut written = Vec::new();
-    written.extend(save(&landscape, &args.out.join("landscape"))?);
+    written.extend(save(&landscape, &out.join("landscape"))?);
 
     // Per-sample surfaces: each SGD step descends one of these, not the training surface.
     let picks: Vec<usize> = (0..3).map(|k| k * data.len() / 3).collect();
@@ -168,7 +169,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         panel_size: 420,
         reference: setting.reference_name().into(),
     };
-    written.extend(save(&samples, &args.out.join("per_sample"))?);
+    written.extend(save(&samples, &out.join("per_sample"))?);
 
     // Gradient noise at the start, a third of the way and the end of the first method's path.
     let reference = &paths[0].1.points;
@@ -205,7 +206,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
             .collect(),
         batch,
     };
-    written.extend(save(&noise_figure, &args.out.join("gradient_noise"))?);
+    written.extend(save(&noise_figure, &out.join("gradient_noise"))?);
 
     let basins = match args.starts {
         Some(n) => Some(basins(
@@ -215,7 +216,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
             &population_minima,
             n,
             &train_surface,
-            &mut written,
+            (&out, &mut written),
         )?),
         None => None,
     };
@@ -260,11 +261,14 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         "basins": basins,
         "files": written.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect::<Vec<_>>(),
     });
-    let path = args.out.join("landscape.json");
+    let path = out.join("landscape.json");
     descent::atomic::write(
         &path,
         format!("{}\n", serde_json::to_string_pretty(&report)?).as_bytes(),
+        Existing::Keep,
     )?;
+    folder.commit()?;
+    let path = args.out.join("landscape.json");
     print_summary(
         &setting,
         &train_minima,
@@ -278,7 +282,8 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         path.display(),
         written
             .iter()
-            .map(|p| p.display().to_string())
+            .filter_map(|p| p.file_name())
+            .map(|n| args.out.join(n).display().to_string())
             .collect::<Vec<_>>()
             .join(", ")
     );

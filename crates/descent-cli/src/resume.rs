@@ -1,0 +1,136 @@
+//! `descent train --resume PATH`: the command line of a saved run, rebuilt.
+//!
+//! A checkpoint records the flags its run was started with (and the folder it ran in). A
+//! resumed run is that command line again, in that folder, with `--checkpoint` pointing at
+//! the file resumed from and the few flags that may change ([`CHANGEABLE`]) given again on
+//! top. Everything else that decides the result is fixed by the checkpoint, so a flag that
+//! would change it is refused rather than silently ignored.
+
+use anyhow::{bail, Context, Result};
+use descent::checkpoint::Checkpoint;
+use serde_json::{json, Value};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Flags that may be given with `--resume` (to change them); the checkpoint fixes the rest.
+pub const CHANGEABLE: [&str; 9] = [
+    "--resume",
+    "--epochs",
+    "--lr",
+    "--threads",
+    "--on-divergence",
+    "--checkpoint-every",
+    "--quiet",
+    "--json",
+    "--force",
+];
+
+/// The run a checkpoint belongs to, as stored in its `meta`.
+pub struct RunRecord {
+    /// The `train` flags (everything after `descent train`, without `--resume`).
+    pub args: Vec<String>,
+    /// The folder the run started in (relative paths in `args` are relative to it).
+    pub cwd: PathBuf,
+}
+
+impl RunRecord {
+    /// The record as JSON, with the data's identity.
+    pub fn to_meta(&self, data: Value) -> Value {
+        json!({ "args": self.args, "cwd": self.cwd, "data": data })
+    }
+
+    fn from_meta(meta: &Value, path: &Path) -> Result<RunRecord> {
+        let args = meta
+            .get("args")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().map(|v| v.as_str().map(String::from)).collect());
+        let cwd = meta.get("cwd").and_then(Value::as_str).map(PathBuf::from);
+        match (args, cwd) {
+            (Some(args), Some(cwd)) => Ok(RunRecord { args, cwd }),
+            _ => bail!(
+                "{}: the checkpoint does not record its command line (was it written by `descent train`?)",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// The `train` flags of this process's command line without `--resume PATH`, to store in a
+/// checkpoint (`None` for another subcommand or arguments that are not UTF-8).
+pub fn record(argv: &[OsString]) -> Result<RunRecord> {
+    let mut args = Vec::new();
+    let mut rest = argv.iter().skip(2);
+    while let Some(arg) = rest.next() {
+        let Some(text) = arg.to_str() else {
+            bail!(
+                "the argument {} is not UTF-8 and cannot be stored in a checkpoint",
+                arg.to_string_lossy()
+            );
+        };
+        if text == "--resume" {
+            rest.next();
+        } else if !text.starts_with("--resume=") {
+            args.push(text.to_string());
+        }
+    }
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    Ok(RunRecord { args, cwd })
+}
+
+/// Rewrites `descent train --resume PATH [changes]` as the saved run's command line (and
+/// moves to its folder); any other command line comes back unchanged.
+pub fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>> {
+    let is_train = argv.get(1).is_some_and(|a| a == "train");
+    let resume_at = argv.iter().position(|a| a == "--resume");
+    let resume_eq = argv
+        .iter()
+        .find_map(|a| a.to_str().and_then(|s| s.strip_prefix("--resume=")));
+    let path = match (is_train, resume_at, resume_eq) {
+        (false, _, _) | (true, None, None) => return Ok(argv),
+        (true, Some(i), _) => match argv.get(i + 1) {
+            Some(p) => PathBuf::from(p),
+            None => bail!("--resume needs the checkpoint's path"),
+        },
+        (true, None, Some(p)) => PathBuf::from(p),
+    };
+    let changes = &argv[2..];
+    for arg in changes.iter().filter_map(|a| a.to_str()) {
+        let flag = arg.split('=').next().unwrap_or(arg);
+        if flag.starts_with("--") && !CHANGEABLE.contains(&flag) && flag != "--help" {
+            bail!(
+                "{flag} cannot be given with --resume: the run continues with the flags it was started with \
+                 (only {} may change); start a new run to change {flag}",
+                CHANGEABLE[1..].join(", ")
+            );
+        }
+    }
+    let path =
+        std::path::absolute(&path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let checkpoint = Checkpoint::load(&path)?;
+    let run = RunRecord::from_meta(&checkpoint.meta, &path)?;
+    std::env::set_current_dir(&run.cwd).with_context(|| {
+        format!(
+            "the run started in {}, which is gone: its relative paths cannot be resolved",
+            run.cwd.display()
+        )
+    })?;
+    let mut expanded: Vec<OsString> = argv[..2].to_vec();
+    expanded.extend(run.args.iter().map(OsString::from));
+    expanded.push("--checkpoint".into());
+    expanded.push(path.clone().into_os_string());
+    let mut rest = changes.iter();
+    while let Some(arg) = rest.next() {
+        let is_resume = arg == "--resume";
+        if is_resume || arg.to_str().is_some_and(|a| a.starts_with("--resume=")) {
+            if is_resume {
+                rest.next();
+            }
+            // The path as resolved before moving to the run's folder.
+            expanded.push("--resume".into());
+            expanded.push(path.clone().into_os_string());
+        } else {
+            expanded.push(arg.clone());
+        }
+    }
+    Ok(expanded)
+}
