@@ -9,6 +9,7 @@ mod args;
 mod cmd;
 mod config;
 mod demo;
+mod failpoint;
 mod methods;
 mod progress;
 mod recorder;

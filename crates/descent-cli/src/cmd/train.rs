@@ -136,6 +136,9 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
         observers.push(Box::new(writer));
     }
     observers.push(Box::new(Progress::new(config.quiet || config.json)));
+    if let Some(failpoint) = crate::failpoint::AbortAt::from_env() {
+        observers.push(Box::new(failpoint));
+    }
     let mut observer_refs: Vec<&mut dyn Observer> =
         observers.iter_mut().map(|o| o.as_mut() as _).collect();
     let outcome = if config.hogwild {
