@@ -38,6 +38,7 @@ pub mod data;
 pub mod divergence;
 pub mod engine;
 mod error;
+pub mod fuzz;
 pub mod hogwild;
 pub mod labels;
 pub mod landscape;

@@ -141,11 +141,16 @@ impl SavedModel {
     /// Reads and checks a saved model.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses and checks a saved model's JSON `text` read from `path` (for messages).
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let bad = |reason: String| Error::Model {
             path: path.to_path_buf(),
             reason,
         };
-        let model: SavedModel = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let model: SavedModel = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         if model.format != FORMAT || model.version != 1 {
             return Err(bad(format!(
                 "format '{}' version {} (expected '{FORMAT}' version 1)",

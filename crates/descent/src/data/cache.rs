@@ -114,46 +114,61 @@ pub fn write(data: &Dataset, out: &Path, existing: Existing) -> Result<()> {
 pub fn read(dir: &Path) -> Result<Dataset> {
     let meta_path = dir.join(META);
     let text = std::fs::read_to_string(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    from_parts(dir, &text, |name| npy::Array::open(&dir.join(name)))
+}
+
+/// A cache folder's data set from its metadata `text` and its arrays, opened by name by
+/// `open` (`dir` names the folder in messages).
+pub fn from_parts(
+    dir: &Path,
+    text: &str,
+    open: impl Fn(&str) -> Result<npy::Array>,
+) -> Result<Dataset> {
+    let meta_path = dir.join(META);
     let bad = |reason: String| Error::Format {
         path: meta_path.clone(),
         reason,
     };
-    let meta: Meta = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let meta: Meta = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     if meta.format != "descent-cache" || meta.version != 1 {
         return Err(bad(format!(
             "format '{}' version {} is not descent-cache version 1",
             meta.format, meta.version
         )));
     }
-    let targets = npy::read_vector(&dir.join("labels.npy"), "<f8", |b| {
+    let array = |name: &str| open(name).map(|a| (dir.join(name), a));
+    let (path, labels) = array("labels.npy")?;
+    let targets = npy::read_vector((&path, &labels), "<f8", |b| {
         f64::from_le_bytes(b.try_into().unwrap_or_default())
     })?;
     let f32s = |name: &str| {
-        npy::read_vector(&dir.join(name), "<f4", |b| {
+        let (path, a) = array(name)?;
+        npy::read_vector((&path, &a), "<f4", |b| {
             f32::from_le_bytes(b.try_into().unwrap_or_default())
         })
     };
     let features = match meta.kind.as_str() {
         "dense" => {
-            let array = npy::Array::open(&dir.join("X.npy"))?;
-            if array.shape != [meta.rows, meta.features] || array.fortran {
+            let (path, x) = array("X.npy")?;
+            if x.shape != [meta.rows, meta.features] || x.fortran {
                 return Err(bad(format!(
                     "X.npy has shape {:?}, the metadata says ({}, {})",
-                    array.shape, meta.rows, meta.features
+                    x.shape, meta.rows, meta.features
                 )));
             }
-            drop(array);
-            let values = npy::read_matrix_f32(&dir.join("X.npy"))?;
+            let values = npy::read_matrix_f32((&path, &x))?;
             Features::Dense {
                 dim: meta.features,
                 values,
             }
         }
         "sparse" => {
-            let indptr = npy::read_vector(&dir.join("indptr.npy"), "<i8", |b| {
+            let (path, a) = array("indptr.npy")?;
+            let indptr = npy::read_vector((&path, &a), "<i8", |b| {
                 i64::from_le_bytes(b.try_into().unwrap_or_default())
             })?;
-            let indices = npy::read_vector(&dir.join("indices.npy"), "<i4", |b| {
+            let (path, a) = array("indices.npy")?;
+            let indices = npy::read_vector((&path, &a), "<i4", |b| {
                 i32::from_le_bytes(b.try_into().unwrap_or_default())
             })?;
             let values = f32s("data.npy")?;

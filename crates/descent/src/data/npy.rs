@@ -34,9 +34,24 @@ impl Dtype {
     }
 }
 
-/// A memory-mapped array: its header and raw bytes.
+/// An array's bytes: mapped from a file, or held in memory.
+enum Bytes {
+    Mapped(Mapped),
+    Owned(Vec<u8>),
+}
+
+impl Bytes {
+    fn get(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m.bytes(),
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+/// An array: its header and raw bytes.
 pub struct Array {
-    map: Mapped,
+    bytes: Bytes,
     offset: usize,
     /// Element type.
     pub dtype: Dtype,
@@ -51,18 +66,26 @@ pub struct Array {
 impl Array {
     /// Maps and checks an `.npy` file.
     pub fn open(path: &Path) -> Result<Array> {
-        let map = Mapped::open(path)?;
+        Self::parse(path, Bytes::Mapped(Mapped::open(path)?))
+    }
+
+    /// Checks the contents of an `.npy` file read from `path` (for messages).
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Array> {
+        Self::parse(path, Bytes::Owned(bytes))
+    }
+
+    fn parse(path: &Path, storage: Bytes) -> Result<Array> {
         let bad = |reason: String| Error::Format {
             path: path.to_path_buf(),
             reason,
         };
-        let bytes = map.bytes();
+        let bytes = storage.get();
         if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
             return Err(bad(
                 "not a NumPy .npy file (no \\x93NUMPY magic); save arrays with numpy.save".into(),
             ));
         }
-        let (len, start) = match bytes[6] {
+        let (len, start): (usize, usize) = match bytes[6] {
             1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
             2 | 3 if bytes.len() >= 12 => (
                 u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
@@ -70,8 +93,9 @@ impl Array {
             ),
             v => return Err(bad(format!("unsupported .npy format version {v}"))),
         };
-        let header = bytes
-            .get(start..start + len)
+        let header = start
+            .checked_add(len)
+            .and_then(|end| bytes.get(start..end))
             .ok_or_else(|| bad("truncated header".into()))?;
         let header = std::str::from_utf8(header).map_err(|_| bad("header is not text".into()))?;
         let (dtype, big_endian) = parse_descr(
@@ -102,7 +126,7 @@ impl Array {
             )));
         }
         Ok(Array {
-            map,
+            bytes: storage,
             offset,
             dtype,
             big_endian,
@@ -112,7 +136,7 @@ impl Array {
     }
 
     fn data(&self) -> &[u8] {
-        &self.map.bytes()[self.offset..]
+        &self.bytes.get()[self.offset..]
     }
 
     /// Element `k` (in storage order) as f64.
@@ -164,7 +188,8 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 
 fn parse_descr(descr: &str) -> std::result::Result<(Dtype, bool), String> {
     let d = descr.trim_matches(['\'', '"']);
-    let (order, kind) = d.split_at(d.len().min(1));
+    // The byte order is the first character (of any width: the header is arbitrary text).
+    let (order, kind) = d.split_at(d.chars().next().map_or(0, char::len_utf8));
     let big_endian = order == ">";
     let size: usize = kind.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0);
     let dtype = match (kind.chars().next(), size) {
@@ -199,8 +224,11 @@ fn parse_shape(text: &str) -> std::result::Result<Vec<usize>, String> {
 /// Reads features from `x` (2-D, float32 or float64) and labels from `y` (1-D, or 2-D with one
 /// column) into a dense data set.
 pub fn read_pair(x: &Path, y: &Path) -> Result<Dataset> {
-    let features = Array::open(x)?;
-    let labels = Array::open(y)?;
+    pair((x, &Array::open(x)?), (y, &Array::open(y)?))
+}
+
+/// The data set of features `x` and labels `y` (each with the path it came from).
+pub fn pair((x, features): (&Path, &Array), (y, labels): (&Path, &Array)) -> Result<Dataset> {
     let bad = |path: &Path, reason: String| Error::Format {
         path: path.to_path_buf(),
         reason,
@@ -299,11 +327,10 @@ pub fn write(path: &Path, descr: &str, shape: &[usize], bytes: &[u8]) -> Result<
 /// Reads a 1-D little-endian array of `descr` into a vector via `decode` (used by the cache,
 /// whose arrays descent itself wrote).
 pub(crate) fn read_vector<T>(
-    path: &Path,
+    (path, array): (&Path, &Array),
     descr: &str,
     decode: impl Fn(&[u8]) -> T,
 ) -> Result<Vec<T>> {
-    let array = Array::open(path)?;
     let expected = parse_descr(descr).map_err(|reason| Error::Format {
         path: path.to_path_buf(),
         reason,
@@ -325,8 +352,7 @@ pub(crate) fn read_vector<T>(
 }
 
 /// Reads a 2-D little-endian float32 C-order matrix (the cache's `X.npy`) as row-major values.
-pub(crate) fn read_matrix_f32(path: &Path) -> Result<Vec<f32>> {
-    let array = Array::open(path)?;
+pub(crate) fn read_matrix_f32((path, array): (&Path, &Array)) -> Result<Vec<f32>> {
     if array.dtype != Dtype::Float(4) || array.big_endian || array.fortran {
         return Err(Error::Format {
             path: path.to_path_buf(),
