@@ -1,5 +1,6 @@
 //! Raw command-line flags, as clap parses them. Checked in [`crate::config`].
 
+use crate::flag;
 use clap::{Args, Parser, Subcommand};
 use descent::checkpoint::Every;
 use descent::data::{Format, ReadOptions};
@@ -92,7 +93,7 @@ pub struct ModelDataArgs {
     #[command(flatten)]
     pub input: DataArgs,
     /// LibSVM: number of features [default: the largest index in the file].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flag::count::<usize>)]
     pub features: Option<usize>,
     /// Held-out data, evaluated during and after training (same format as --data).
     #[arg(long, value_name = "PATH")]
@@ -119,33 +120,33 @@ pub struct TrainArgs {
     #[arg(long, value_name = "RULE", default_value = "shuffle", value_parser = checked::<Sampling>)]
     pub sampling: Sampling,
     /// Base learning rate η₀ (ignored by --schedule optimal).
-    #[arg(long, value_name = "F", default_value_t = 0.01)]
+    #[arg(long, value_name = "F", default_value_t = 0.01, value_parser = flag::positive)]
     pub lr: f64,
     /// Rate schedule: constant, inverse-time[:DECAY], invscaling[:POWER], optimal,
     /// step:EPOCHS[:GAMMA].
     #[arg(long, value_name = "SPEC", default_value = "constant")]
     pub schedule: String,
     /// L2 strength λ: adds (λ/2)‖w‖² to the objective (intercepts are not penalized).
-    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = flag::non_negative)]
     pub l2: f64,
     /// Momentum μ in [0, 1), PyTorch's convention (buffer = g on the first step).
-    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = flag::momentum)]
     pub momentum: f64,
     /// Nesterov momentum (needs --momentum > 0).
     #[arg(long)]
     pub nesterov: bool,
     /// Polyak–Ruppert averaging of the iterates from update START on (default 1: all), as
     /// scikit-learn's `average`.
-    #[arg(long, value_name = "START", num_args = 0..=1, default_missing_value = "1")]
+    #[arg(long, value_name = "START", num_args = 0..=1, default_missing_value = "1", value_parser = flag::whole::<u64>)]
     pub average: Option<u64>,
     /// Epochs: passes over the data (each sample's gradient once per epoch).
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = flag::count::<u64>)]
     pub epochs: u64,
     /// Seed of every random choice: same seed, same result, bit for bit.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = flag::whole::<u64>)]
     pub seed: u64,
     /// Threads for batch gradients [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flag::threads)]
     pub threads: Option<usize>,
     /// Fit no intercept.
     #[arg(long)]
@@ -163,13 +164,13 @@ pub struct TrainArgs {
     #[arg(long)]
     pub stream: bool,
     /// With --stream: rows in the shuffle buffer.
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = flag::count::<usize>)]
     pub buffer: usize,
     /// Write the trajectory as CSV.
     #[arg(long, value_name = "PATH")]
     pub trace: Option<PathBuf>,
     /// Trace every N updates [default: ten rows per epoch].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flag::count::<u64>)]
     pub trace_every: Option<u64>,
     /// Save the trained model as JSON.
     #[arg(long, value_name = "PATH")]
@@ -214,27 +215,28 @@ pub struct GenArgs {
     #[arg(value_name = "KIND")]
     pub kind: String,
     /// Rows.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flag::count::<usize>)]
     pub rows: usize,
     /// Features [default: 47152 for sparse (as RCV1), 20 for dense].
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", value_parser = flag::count::<usize>)]
     pub features: Option<usize>,
     /// Sparse: mean nonzeros per row.
-    #[arg(long, value_name = "K", default_value_t = 76)]
+    #[arg(long, value_name = "K", default_value_t = 76, value_parser = flag::count::<usize>)]
     pub nnz: usize,
     /// Label noise: flip probability (sparse, default 0.05) or residual standard deviation
     /// (regression, default 0.5).
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", value_parser = flag::non_negative)]
     pub noise: Option<f64>,
     /// Seed: the same seed gives the same file.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = flag::whole::<u64>)]
     pub seed: u64,
     /// sine and line: the selection bias of the sample (0: fair).
     #[arg(
         long,
         value_name = "F",
         default_value_t = 0.0,
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = flag::finite
     )]
     pub bias: f64,
     /// Output: `.csv` writes CSV, `.descent` a binary cache folder, anything else LibSVM.
@@ -252,16 +254,16 @@ pub struct GenArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Dense rows (features: --dense-features).
-    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    #[arg(long, value_name = "N", default_value_t = 200_000, value_parser = flag::count::<usize>)]
     pub dense_rows: usize,
     /// Dense features.
-    #[arg(long, value_name = "D", default_value_t = 256)]
+    #[arg(long, value_name = "D", default_value_t = 256, value_parser = flag::count::<usize>)]
     pub dense_features: usize,
     /// Sparse (RCV1-like) rows; 0 skips the sparse measurements.
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = flag::whole::<usize>)]
     pub sparse_rows: usize,
     /// Seconds spent on each measurement.
-    #[arg(long, value_name = "S", default_value_t = 0.5)]
+    #[arg(long, value_name = "S", default_value_t = 0.5, value_parser = flag::positive)]
     pub budget: f64,
     /// Print one JSON object instead of the table.
     #[arg(long)]
@@ -278,7 +280,7 @@ pub struct DemoArgs {
     #[arg(long)]
     pub quick: bool,
     /// The base seed of every experiment.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = flag::whole::<u64>)]
     pub seed: u64,
     /// No progress bar.
     #[arg(long)]
@@ -297,22 +299,22 @@ pub struct CompareArgs {
     #[arg(long, value_name = "LIST", default_value = "batch,sgd,minibatch:32")]
     pub methods: String,
     /// The rate η₁ for single-sample steps; methods without @LR use η₁·√(batch size).
-    #[arg(long, value_name = "F", default_value_t = 0.01)]
+    #[arg(long, value_name = "F", default_value_t = 0.01, value_parser = flag::positive)]
     pub lr: f64,
     /// Epochs for every method (the same number of sample gradients).
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = flag::count::<u64>)]
     pub epochs: u64,
     /// Seeds per method (the stochastic methods' samplers).
-    #[arg(long, value_name = "K", default_value_t = 3)]
+    #[arg(long, value_name = "K", default_value_t = 3, value_parser = flag::count::<u64>)]
     pub seeds: u64,
     /// L2 strength λ.
-    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = flag::non_negative)]
     pub l2: f64,
     /// Standardize dense features.
     #[arg(long)]
     pub standardize: bool,
     /// Threads for batch gradients [default: all cores].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flag::threads)]
     pub threads: Option<usize>,
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "comparison")]
@@ -351,34 +353,34 @@ pub struct LandscapeArgs {
     pub how: ReadArgs,
     /// Selection bias of the training sample (0: a fair sample of the population; larger
     /// values over-sample large x).
-    #[arg(long, value_name = "F", default_value_t = 3.0)]
+    #[arg(long, value_name = "F", default_value_t = 3.0, value_parser = flag::finite)]
     pub bias: f64,
     /// Training samples M.
-    #[arg(long, value_name = "M", default_value_t = 200)]
+    #[arg(long, value_name = "M", default_value_t = 200, value_parser = flag::count::<usize>)]
     pub rows: usize,
     /// Methods to run from the same start, each optionally with its rate (METHOD@LR).
     #[arg(long, value_name = "LIST", default_value = "batch,sgd,minibatch:8")]
     pub methods: String,
     /// The rate η₁ for single-sample steps; methods without @LR use η₁·√(batch size).
-    #[arg(long, value_name = "F", default_value_t = 0.02)]
+    #[arg(long, value_name = "F", default_value_t = 0.02, value_parser = flag::positive)]
     pub lr: f64,
     /// Epochs for every method (equal budgets of sample gradients).
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = flag::count::<u64>)]
     pub epochs: u64,
     /// Starting point "a,b" [default: the problem's].
     #[arg(long, value_name = "A,B", allow_hyphen_values = true)]
     pub start: Option<String>,
     /// Seed of the training sample and of the stochastic methods.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = flag::whole::<u64>)]
     pub seed: u64,
     /// Grid points per side.
-    #[arg(long, value_name = "N", default_value_t = 121)]
+    #[arg(long, value_name = "N", default_value_t = 121, value_parser = flag::grid)]
     pub grid: usize,
     /// Basins study: run every method from N starts (a lattice over the window)...
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flag::count::<usize>)]
     pub starts: Option<usize>,
     /// ...with K seeds each.
-    #[arg(long, value_name = "K", default_value_t = 10)]
+    #[arg(long, value_name = "K", default_value_t = 10, value_parser = flag::count::<u64>)]
     pub seeds: u64,
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "landscape")]
@@ -400,7 +402,7 @@ pub struct ConvertArgs {
     #[command(flatten)]
     pub how: ReadArgs,
     /// LibSVM: number of features [default: the largest index in the file].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flag::count::<usize>)]
     pub features: Option<usize>,
     /// Replace existing outputs (without it, descent refuses to overwrite anything).
     #[arg(long)]
@@ -413,7 +415,7 @@ pub struct InspectArgs {
     #[command(flatten)]
     pub input: DataArgs,
     /// LibSVM: number of features [default: the largest index in the file].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flag::count::<usize>)]
     pub features: Option<usize>,
     /// Print one JSON object.
     #[arg(long)]

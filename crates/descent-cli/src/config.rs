@@ -1,5 +1,6 @@
 //! Raw `train` flags become a checked [`TrainConfig`] here, once; after this, code trusts its
-//! inputs. Every numeric flag is checked for range with a message naming the allowed values.
+//! inputs. Each numeric flag's range is checked as clap reads it ([`crate::flag`]); what is
+//! checked here is how flags combine.
 
 use crate::args::TrainArgs;
 use anyhow::{bail, Result};
@@ -11,7 +12,6 @@ use descent::objective::ModelKind;
 use descent::optim::{Chain, Momentum};
 use descent::regime::{Regime, Sampling};
 use descent::schedule::Schedule;
-use descent::Error;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -59,28 +59,12 @@ const DEFAULT_CHECKPOINT_EVERY: Every = Every::Seconds(600.0);
 impl TrainConfig {
     /// Checks every flag.
     pub fn from_args(a: TrainArgs) -> Result<Self> {
-        positive("--lr", a.lr)?;
-        non_negative("--l2", a.l2)?;
-        check(
-            (0.0..1.0).contains(&a.momentum),
-            "--momentum",
-            a.momentum,
-            "a number in [0, 1)",
-        )?;
         if a.nesterov && a.momentum <= 0.0 {
             bail!("--nesterov needs --momentum > 0 (e.g. --momentum 0.9)");
         }
-        at_least_one("--epochs", a.epochs)?;
-        if let Some(f) = a.setup.features {
-            at_least_one("--features", f as u64)?;
-        }
-        if let Some(n) = a.trace_every {
-            at_least_one("--trace-every", n)?;
-        }
-        let threads = threads(a.threads)?;
+        let threads = threads(a.threads);
         // The schedule's syntax is checked now; `step` is resolved once M is known.
         Schedule::parse(&a.schedule, a.lr, a.l2, 1)?;
-        at_least_one("--buffer", a.buffer as u64)?;
         if a.stream && a.standardize {
             bail!("--standardize needs every row before training; with --stream, standardize the file beforehand");
         }
@@ -204,45 +188,9 @@ impl TrainConfig {
     }
 }
 
-/// `value` must be a finite number > 0.
-pub fn positive(name: &str, value: f64) -> Result<()> {
-    check(
-        value > 0.0 && value.is_finite(),
-        name,
-        value,
-        "a finite number > 0",
-    )
-}
-
-/// `value` must be a finite number ≥ 0.
-pub fn non_negative(name: &str, value: f64) -> Result<()> {
-    check(
-        value >= 0.0 && value.is_finite(),
-        name,
-        value,
-        "a finite number ≥ 0",
-    )
-}
-
-/// `value` must be a whole number ≥ 1.
-pub fn at_least_one(name: &str, value: u64) -> Result<()> {
-    check(value >= 1, name, value, "a whole number ≥ 1")
-}
-
-/// `--threads`: checked when given, else every core.
-pub fn threads(flag: Option<usize>) -> Result<usize> {
-    match flag {
-        Some(n) => {
-            check(
-                (1..=1024).contains(&n),
-                "--threads",
-                n,
-                "a whole number in 1..=1024",
-            )?;
-            Ok(n)
-        }
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
-    }
+/// `--threads` (already checked by [`crate::flag::threads`]), else every core.
+pub fn threads(flag: Option<usize>) -> usize {
+    flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// The engine for `threads` threads: serial for one.
@@ -252,13 +200,4 @@ pub fn engine(threads: usize) -> Result<Box<dyn Engine>> {
     } else {
         Box::new(Serial)
     })
-}
-
-/// An error naming the flag, its value and the allowed range unless `ok`.
-pub fn check(ok: bool, name: &str, value: impl ToString, allowed: &str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::config(name, value, allowed).into())
-    }
 }

@@ -10,6 +10,7 @@ mod cmd;
 mod config;
 mod demo;
 mod failpoint;
+mod flag;
 mod methods;
 mod progress;
 mod recorder;

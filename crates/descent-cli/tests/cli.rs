@@ -530,3 +530,76 @@ fn hogwild_trains_linear_models_and_refuses_the_rest() {
         assert!(err.contains("--hogwild"), "{err}");
     }
 }
+
+#[test]
+fn every_numeric_flag_is_checked_with_its_allowed_range() {
+    let data = repo("data/iris.csv");
+    let train = |flag: &str, value: &str| {
+        fails(&[
+            "train", "--data", &data, "--model", "softmax", "--quiet", flag, value,
+        ])
+    };
+    let cases = [
+        ("--lr", "nan", "a finite number > 0"),
+        ("--lr", "0", "a finite number > 0"),
+        ("--lr", "inf", "a finite number > 0"),
+        ("--l2", "-1", "a finite number ≥ 0"),
+        ("--momentum", "1", "a number in [0, 1)"),
+        ("--epochs", "0", "a whole number ≥ 1"),
+        ("--epochs", "2.5", "a whole number ≥ 1"),
+        ("--seed", "-1", "a whole number ≥ 0"),
+        ("--threads", "0", "a whole number in 1..=1024"),
+        ("--trace-every", "0", "a whole number ≥ 1"),
+        ("--buffer", "0", "a whole number ≥ 1"),
+        ("--features", "0", "a whole number ≥ 1"),
+        ("--average", "x", "a whole number ≥ 0"),
+        ("--checkpoint-every", "0m", "a duration such as 30s"),
+        ("--schedule", "step:0", "step:EPOCHS needs a whole number"),
+        ("--schedule", "invscaling:nan", "finite POWER"),
+    ];
+    for (flag, value, allowed) in cases {
+        let err = train(flag, value);
+        assert!(
+            err.contains(flag) && err.contains(allowed),
+            "{flag} {value}: {err}"
+        );
+    }
+    // Unknown names list the valid ones.
+    for (flag, value, listed) in [
+        (
+            "--model",
+            "svm",
+            "least-squares, logistic, hinge, softmax, mlp:H",
+        ),
+        ("--method", "online", "batch, sgd, minibatch:B"),
+        ("--sampling", "random", "shuffle, cyclic, replacement"),
+        ("--on-divergence", "retry", "stop, halve-lr"),
+        ("--format", "xml", "csv, libsvm, npy, cache"),
+    ] {
+        let err = train(flag, value);
+        assert!(err.contains(listed), "{flag} {value}: {err}");
+    }
+    let gen = |flag: &str, value: &str| {
+        fails(&[
+            "gen",
+            "sparse",
+            "--rows",
+            "10",
+            "--out",
+            "unused.svm",
+            flag,
+            value,
+        ])
+    };
+    assert!(
+        fails(&["gen", "sparse", "--rows", "0", "--out", "unused.svm"])
+            .contains("a whole number ≥ 1")
+    );
+    assert!(gen("--noise", "nan").contains("a finite number ≥ 0"));
+    assert!(gen("--bias", "inf").contains("a finite number"));
+    assert!(fails(&["gen", "noise", "--rows", "1", "--out", "x"])
+        .contains("sparse, dense-classification"));
+    assert!(fails(&["bench", "--budget", "0"]).contains("a finite number > 0"));
+    assert!(fails(&["landscape", "--grid", "3"]).contains("5..=2001"));
+    assert!(fails(&["landscape", "--problem", "cubic"]).contains("sine, line"));
+}

@@ -5,7 +5,7 @@
 
 use super::load::{load, Sources};
 use crate::args::CompareArgs;
-use crate::config::{at_least_one, engine, non_negative, positive, threads};
+use crate::config::{engine, threads};
 use crate::methods::{self, Method};
 use crate::recorder::Recorder;
 use anyhow::{Context, Result};
@@ -25,11 +25,7 @@ struct Runs {
 
 /// Runs `descent compare`.
 pub fn run(args: CompareArgs) -> Result<()> {
-    at_least_one("--epochs", args.epochs)?;
-    at_least_one("--seeds", args.seeds)?;
-    positive("--lr", args.lr)?;
-    non_negative("--l2", args.l2)?;
-    let threads = threads(args.threads)?;
+    let threads = threads(args.threads);
     let folder = crate::cmd::report_folder(&args.out, args.force)?;
     let out = folder.dir().to_path_buf();
     let read = args.setup.input.how.read_options(args.setup.features, true);

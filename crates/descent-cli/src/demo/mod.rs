@@ -121,7 +121,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         out: folder.dir().to_path_buf(),
         quick: args.quick,
         seed: args.seed,
-        threads: crate::config::threads(None)?,
+        threads: crate::config::threads(None),
     };
     let experiments: [Experiment; 7] = [
         ("rates: the automatic rule", rates::run),

@@ -4,7 +4,6 @@
 //! minimum each method ends in from many starts and seeds.
 
 use crate::args::LandscapeArgs;
-use crate::config::{at_least_one, check, positive};
 use crate::methods::{self, Method};
 use anyhow::{bail, Context, Result};
 use descent::atomic::Existing;
@@ -31,27 +30,11 @@ use setting::{Reference, Setting};
 
 /// Runs `descent landscape`.
 pub fn run(args: LandscapeArgs) -> Result<()> {
-    positive("--lr", args.lr)?;
-    check(
-        args.bias.is_finite(),
-        "--bias",
-        args.bias,
-        "a finite number (0: a fair sample)",
-    )?;
-    check(
-        (5..=2001).contains(&args.grid),
-        "--grid",
-        args.grid,
-        "a whole number in 5..=2001",
-    )?;
-    at_least_one("--rows", args.rows as u64)?;
-    at_least_one("--seeds", args.seeds)?;
     let setting = match &args.data {
         Some(path) => Setting::from_files(&args, path)?,
         None => Setting::built_in(&args)?,
     };
     let methods = methods::parse(&args.methods, args.lr, setting.data.len())?;
-    at_least_one("--epochs", args.epochs)?;
     let start = match &args.start {
         Some(text) => parse_point(text)?,
         None => setting.start,
