@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fails, json, ok, path, repo};
+use common::{descent, fails, json, ok, path, repo};
 
 #[test]
 fn train_json_reports_losses_counts_and_times() {
@@ -417,6 +417,36 @@ fn divergence_stops_with_a_hint_and_writes_nothing() {
         0,
         "no partial files"
     );
+    assert!(err.contains("update") && err.contains("loss = "), "{err}");
+    // halve-lr: back to the last good state at half the rate, until the run goes through.
+    let out = descent(&[
+        "train",
+        "--data",
+        &repo("data/diabetes.csv"),
+        "--model",
+        "least-squares",
+        "--standardize",
+        "--method",
+        "batch",
+        "--lr",
+        "10",
+        "--epochs",
+        "300",
+        "--on-divergence",
+        "halve-lr",
+        "--save",
+        &model,
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: the loss diverged") && stderr.contains("learning rate × 0.5"),
+        "{stderr}"
+    );
+    let r = json(&String::from_utf8_lossy(&out.stdout));
+    assert!(r["train_loss"].as_f64().unwrap() < 2000.0, "{r}");
+    assert_eq!(r["updates"], 300);
 }
 
 #[test]
