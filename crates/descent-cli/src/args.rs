@@ -198,6 +198,17 @@ pub struct TrainArgs {
     /// with an error, or go back to the last good state and halve the learning rate.
     #[arg(long, value_name = "RULE", default_value = "stop", value_parser = checked::<OnDivergence>)]
     pub on_divergence: OnDivergence,
+    /// Where gradients are summed: local (this process: serial, or --threads threads) or
+    /// mpi (data-parallel over the processes `mpirun` starts; needs a build with
+    /// `--features mpi`). With mpi, --data FILE is read by every process and row i goes to
+    /// rank i mod size; --data 'train.{rank}.svm' reads one file per rank.
+    #[arg(long, value_name = "ENGINE", default_value = "local", value_parser = ["local", "mpi"])]
+    pub engine: String,
+    /// With --engine mpi: local SGD, every process training on its own shard and the
+    /// processes averaging their models every K updates (another algorithm than
+    /// synchronous SGD: K times less communication).
+    #[arg(long, value_name = "K", value_parser = flag::count::<u64>)]
+    pub average_every: Option<u64>,
     /// Leave the wall-clock `seconds` column out of the trace (equal runs then give
     /// byte-identical traces).
     #[arg(long)]

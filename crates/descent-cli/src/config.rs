@@ -51,6 +51,9 @@ pub struct TrainConfig {
     pub on_divergence: OnDivergence,
     pub trace_time: bool,
     pub force: bool,
+    pub mpi: bool,
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub average_every: Option<u64>,
 }
 
 /// How often a run with --checkpoint saves when --checkpoint-every is not given.
@@ -99,6 +102,31 @@ impl TrainConfig {
         if a.checkpoint_every.is_some() && a.checkpoint.is_none() && a.resume.is_none() {
             bail!("--checkpoint-every needs --checkpoint PATH (where to write the checkpoints)");
         }
+        let mpi = a.engine == "mpi";
+        if mpi {
+            let clash = [
+                (a.hogwild, "--hogwild"),
+                (a.stream, "--stream"),
+                (a.checkpoint.is_some(), "--checkpoint"),
+                (a.resume.is_some(), "--resume"),
+            ];
+            if let Some((_, what)) = clash.iter().find(|(c, _)| *c) {
+                bail!("--engine mpi cannot be combined with {what} (not supported over MPI yet)");
+            }
+        }
+        if a.average_every.is_some() {
+            if !mpi {
+                bail!(
+                    "--average-every averages the models of MPI processes: it needs --engine mpi"
+                );
+            }
+            if a.method == Regime::Batch
+                || a.average.is_some()
+                || a.on_divergence != OnDivergence::Stop
+            {
+                bail!("--average-every (local SGD) runs sgd or minibatch:B on each process, without --average or --on-divergence halve-lr");
+            }
+        }
         if a.hogwild && (a.checkpoint.is_some() || a.resume.is_some()) {
             bail!("--hogwild runs are not deterministic, so they cannot be checkpointed and resumed exactly: drop --checkpoint/--resume or --hogwild");
         }
@@ -135,6 +163,8 @@ impl TrainConfig {
             on_divergence: a.on_divergence,
             trace_time: !a.no_trace_time,
             force: a.force,
+            mpi,
+            average_every: a.average_every,
         })
     }
 

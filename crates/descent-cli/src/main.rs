@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.downcast_ref::<cmd::Reported>().is_some() => ExitCode::from(2),
         Err(error) => {
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {

@@ -9,6 +9,29 @@ use crate::Result;
 /// The generator every random choice of a run comes from.
 pub type Rng = rand_xoshiro::Xoshiro256PlusPlus;
 
+/// One update's batch: rows of a data set, and how many samples the whole batch has.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    /// The data set the rows index.
+    pub data: &'a Dataset,
+    /// This process's samples of the batch (indices into `data`, sorted).
+    pub rows: &'a [usize],
+    /// Samples in the whole batch: `rows.len()`, except in data-parallel training, where
+    /// each process holds a part of it and the gradient sums are added across processes.
+    pub size: usize,
+}
+
+impl<'a> Batch<'a> {
+    /// A batch that is all here.
+    pub fn local(data: &'a Dataset, rows: &'a [usize]) -> Self {
+        Batch {
+            data,
+            rows,
+            size: rows.len(),
+        }
+    }
+}
+
 /// A source of batches, epoch by epoch.
 pub trait Batches {
     /// Samples in one epoch (M).
@@ -21,9 +44,8 @@ pub trait Batches {
     fn describe(&self) -> String;
     /// Starts an epoch.
     fn start_epoch(&mut self, rng: &mut Rng) -> Result<()>;
-    /// The next batch of the epoch as rows of a data set and the indices of its samples
-    /// (sorted), or `None` when the epoch is over.
-    fn next_batch(&mut self, rng: &mut Rng) -> Result<Option<(&Dataset, &[usize])>>;
+    /// The next batch of the epoch, or `None` when the epoch is over.
+    fn next_batch(&mut self, rng: &mut Rng) -> Result<Option<Batch<'_>>>;
     /// Skips the epoch's first `batches` batches (after [`start_epoch`](Batches::start_epoch)
     /// with the same RNG state, this returns to where a checkpoint was taken).
     fn skip(&mut self, batches: u64, rng: &mut Rng) -> Result<()> {
@@ -88,7 +110,7 @@ impl Batches for InMemory<'_> {
         Ok(())
     }
 
-    fn next_batch(&mut self, _rng: &mut Rng) -> Result<Option<(&Dataset, &[usize])>> {
+    fn next_batch(&mut self, _rng: &mut Rng) -> Result<Option<Batch<'_>>> {
         let batch = self.sampler.batch(self.next);
         self.next += 1;
         // Single samples come in random order: start fetching the next one now (measured:
@@ -97,7 +119,7 @@ impl Batches for InMemory<'_> {
         if let (Some(&[_]), Some(&[following])) = (batch, self.sampler.batch(self.next)) {
             self.data.prefetch(following);
         }
-        Ok(batch.map(|b| (self.data, b)))
+        Ok(batch.map(|b| Batch::local(self.data, b)))
     }
 
     fn skip(&mut self, batches: u64, _rng: &mut Rng) -> Result<()> {

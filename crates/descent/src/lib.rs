@@ -49,6 +49,7 @@ pub mod observe;
 pub mod optim;
 pub mod regime;
 pub mod schedule;
+pub mod shard;
 pub mod trace;
 pub mod train;
 

@@ -45,6 +45,7 @@ pub struct TraceWriter<'a> {
     path: PathBuf,
     existing: Existing,
     seconds: bool,
+    silent: bool,
     file: Option<PartialFile>,
     last_row: Option<u64>,
 }
@@ -60,9 +61,25 @@ impl<'a> TraceWriter<'a> {
             path: path.to_path_buf(),
             existing,
             seconds: true,
+            silent: false,
             file: None,
             last_row: None,
         })
+    }
+
+    /// A trace that evaluates every row but writes nothing: the other processes of a
+    /// data-parallel run, whose evaluations are collective (process 0 writes the file).
+    pub fn silent(every: u64, eval: Evaluator<'a>) -> Self {
+        TraceWriter {
+            eval,
+            every: every.max(1),
+            path: PathBuf::new(),
+            existing: Existing::Keep,
+            seconds: true,
+            silent: true,
+            file: None,
+            last_row: None,
+        }
     }
 
     /// Leaves out the `seconds` column (wall-clock time, the only column that differs
@@ -136,6 +153,9 @@ impl<'a> TraceWriter<'a> {
     }
 
     fn write_line(&mut self, line: &str) -> Result<()> {
+        if self.silent {
+            return Ok(());
+        }
         let path = &self.path;
         let file = self
             .file
@@ -156,7 +176,9 @@ fn number(v: f64) -> String {
 
 impl Observer for TraceWriter<'_> {
     fn on_start(&mut self, _plan: &Plan, state: &State<'_>) -> Result<()> {
-        self.file = Some(PartialFile::create(&self.path, self.existing)?);
+        if !self.silent {
+            self.file = Some(PartialFile::create(&self.path, self.existing)?);
+        }
         let header = self.header();
         self.write_line(&header)?;
         self.row(state)

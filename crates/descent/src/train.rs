@@ -25,7 +25,7 @@
 //! assert!((outcome.theta[0] - 2.0).abs() < 1e-9);
 //! ```
 
-use crate::batches::{Batches, InMemory, Rng};
+use crate::batches::{Batch, Batches, InMemory, Rng};
 use crate::checkpoint::{self, Checkpoint, Checkpointing, Every, RunState};
 use crate::data::Dataset;
 use crate::divergence::{Health, OnDivergence, Verdict, LAZY_CHECK_EVERY, MAX_RETRIES};
@@ -58,6 +58,18 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
+/// Model averaging between data-parallel processes that each train on their own data
+/// (local SGD): every [`every`](Consensus::every) updates, each process's parameters are
+/// replaced by the mean over all processes. This is another algorithm than one process's
+/// SGD (the processes' steps between averagings see only their own rows); it trades
+/// agreement with the serial sequence for one exchange of parameters per K updates.
+pub trait Consensus {
+    /// Updates between averagings (K ≥ 1).
+    fn every(&self) -> u64;
+    /// Replaces `theta` by the mean of every process's `theta`.
+    fn average(&self, theta: &mut [f64]) -> Result<()>;
+}
+
 /// The data a run trains on.
 enum Input<'a> {
     /// A data set in memory, batched by the trainer's regime and sampling rule.
@@ -84,6 +96,7 @@ pub struct Trainer<'a> {
     resume: Option<Checkpoint>,
     on_divergence: OnDivergence,
     interrupt: Option<&'a AtomicBool>,
+    consensus: Option<&'a dyn Consensus>,
 }
 
 impl<'a> Trainer<'a> {
@@ -116,6 +129,7 @@ impl<'a> Trainer<'a> {
             resume: None,
             on_divergence: OnDivergence::Stop,
             interrupt: None,
+            consensus: None,
         }
     }
 
@@ -209,6 +223,13 @@ impl<'a> Trainer<'a> {
         self
     }
 
+    /// Averages the parameters with other processes every K updates (local SGD; the
+    /// generic update path, no iterate averaging).
+    pub fn consensus(mut self, consensus: &'a dyn Consensus) -> Self {
+        self.consensus = Some(consensus);
+        self
+    }
+
     /// Runs the loop, reporting to `observers`.
     pub fn run(mut self, observers: &mut [&mut dyn Observer]) -> Result<Outcome> {
         match self.input.take() {
@@ -241,10 +262,11 @@ impl<'a> Trainer<'a> {
         };
         // Small batches of an L2 linear model without momentum: O(nnz) per update.
         let small_batches = m as u64 <= lazy::MAX_BATCH as u64 * plan.updates_per_epoch;
-        let lazy = (self.fast_paths && self.chain.is_empty() && small_batches)
-            .then(|| objective.margin_model())
-            .flatten()
-            .map(|model| LazyLinear::new(model, &theta, self.average));
+        let lazy =
+            (self.fast_paths && self.chain.is_empty() && small_batches && self.consensus.is_none())
+                .then(|| objective.margin_model())
+                .flatten()
+                .map(|model| LazyLinear::new(model, &theta, self.average));
         let alpha = (1.0 / plan.updates_per_epoch.max(1) as f64).max(0.1);
         let mut run = Run {
             average: match lazy {
@@ -325,7 +347,7 @@ impl<'a> Trainer<'a> {
         // Training time runs in segments between observer calls (no clock read per step).
         let mut running = Instant::now();
         loop {
-            let Some((data, batch)) = source.next_batch(&mut run.rng)? else {
+            let Some(batch) = source.next_batch(&mut run.rng)? else {
                 run.busy += running.elapsed();
                 run.materialize();
                 let mut stop = false;
@@ -351,10 +373,10 @@ impl<'a> Trainer<'a> {
                 (objective, self.engine),
                 &self.schedule,
                 &mut self.chain,
-                (data, batch),
+                batch,
                 observed,
             );
-            let batch_len = batch.len();
+            let batch_len = batch.size;
             run.update = n;
             run.batches_in_epoch += 1;
             run.seen += batch_len as u64;
@@ -380,6 +402,11 @@ impl<'a> Trainer<'a> {
                 }
                 running = Instant::now();
                 continue;
+            }
+            if let Some(c) = self.consensus {
+                if n % c.every().max(1) == 0 {
+                    c.average(&mut run.theta)?;
+                }
             }
             let mut stop = false;
             if observed {
@@ -426,6 +453,12 @@ impl<'a> Trainer<'a> {
             }
         }
         run.materialize();
+        if let Some(c) = self.consensus {
+            // The model is the processes' mean.
+            if run.update % c.every().max(1) != 0 {
+                c.average(&mut run.theta)?;
+            }
+        }
         if run.theta.iter().any(|p| !p.is_finite()) {
             return Err(self.diverged(&run, f64::NAN));
         }
@@ -584,16 +617,17 @@ impl Run<'_> {
         (objective, engine): (&dyn Objective, &dyn Engine),
         schedule: &Schedule,
         chain: &mut Chain,
-        (data, batch): (&Dataset, &[usize]),
+        batch: Batch<'_>,
         observed: bool,
     ) -> Verdict {
+        let (data, rows) = (batch.data, batch.rows);
         let (t, n) = (self.update, self.update + 1);
         let lr = schedule.rate(t) * self.lr_scale;
         self.lr = lr;
         let dim = self.theta.len();
         if let Some(lz) = &mut self.lazy {
             let checked = n % LAZY_CHECK_EVERY == 0;
-            let loss = lz.step(data, batch, lr, n, observed || checked);
+            let loss = lz.step(data, rows, lr, n, observed || checked);
             if observed {
                 self.batch_loss = loss;
             }
@@ -602,9 +636,9 @@ impl Run<'_> {
             }
             Verdict::Fine
         } else {
-            batch_sums(engine, objective, data, &self.theta, batch, &mut self.sums);
+            batch_sums(engine, objective, data, &self.theta, rows, &mut self.sums);
             let (grad, loss) = self.sums.split_at_mut(dim);
-            let size = batch.len() as f64;
+            let size = batch.size as f64;
             grad.iter_mut().for_each(|g| *g /= size);
             self.batch_loss = loss[0] / size + objective.penalty(&self.theta);
             let verdict = self.health.observe(self.batch_loss);

@@ -120,9 +120,9 @@ fn shuffled_streams_visit_every_row_once_per_epoch_in_a_seeded_order() {
         for _ in 0..2 {
             s.start_epoch(&mut rng).unwrap();
             let mut lines = Vec::new();
-            while let Some((batch, idx)) = s.next_batch(&mut rng).unwrap() {
-                assert!(idx.len() <= 7);
-                lines.extend(idx.iter().map(|&i| batch.line_of(i)));
+            while let Some(batch) = s.next_batch(&mut rng).unwrap() {
+                assert!(batch.rows.len() <= 7 && batch.size == batch.rows.len());
+                lines.extend(batch.rows.iter().map(|&i| batch.data.line_of(i)));
             }
             epochs.push(lines);
         }

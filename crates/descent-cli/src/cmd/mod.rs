@@ -3,6 +3,8 @@
 mod bench;
 mod compare;
 mod convert;
+#[cfg(feature = "mpi")]
+mod distributed;
 mod gen;
 mod inspect;
 mod landscape;
@@ -13,6 +15,20 @@ mod train;
 use crate::args::{Cli, Command};
 use anyhow::Result;
 use descent::atomic::{Existing, OutputDir};
+
+/// An error already printed (by every process of an MPI job): exit non-zero, print nothing
+/// more.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+pub struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reported above")
+    }
+}
+
+impl std::error::Error for Reported {}
 
 /// Starts a report folder (`demo`, `compare`, `landscape`): created whole at the end, its
 /// parent folders now; an existing folder is replaced only with `--force`.

@@ -50,6 +50,12 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Runs `descent train`; `argv` is the whole command line (stored in checkpoints).
 pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
+    if config.mpi {
+        #[cfg(feature = "mpi")]
+        return super::distributed::run(config);
+        #[cfg(not(feature = "mpi"))]
+        bail!("this descent was built without MPI: build it with `cargo build --release --features mpi` (which needs Debian's libopenmpi-dev openmpi-bin libclang-dev) and start it with mpirun");
+    }
     let existing = Existing::from_force(config.force || config.resume.is_some());
     for path in [&config.save, &config.trace].into_iter().flatten() {
         existing.check(path)?;
@@ -344,14 +350,14 @@ fn peak_memory_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn put_eval(report: &mut Map<String, Value>, prefix: &str, e: &Evaluation) {
+pub(super) fn put_eval(report: &mut Map<String, Value>, prefix: &str, e: &Evaluation) {
     report.insert(format!("{prefix}_loss"), json!(e.loss));
     if let Some(a) = e.accuracy {
         report.insert(format!("{prefix}_accuracy"), json!(a));
     }
 }
 
-fn print_summary(
+pub(super) fn print_summary(
     config: &TrainConfig,
     outcome: &Outcome,
     train: &Evaluation,

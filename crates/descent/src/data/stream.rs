@@ -16,7 +16,7 @@
 use super::csv::Layout;
 use super::libsvm::{parse_line, Sample};
 use super::{Dataset, Features, Format, ReadOptions, Source};
-use crate::batches::{Batches, Rng};
+use crate::batches::{Batch, Batches, Rng};
 use crate::engine::{block_rows, evaluate_sums, finish_evaluation, Engine, Evaluate, Evaluation};
 use crate::labels::LabelEncoding;
 use crate::objective::Objective;
@@ -386,7 +386,7 @@ impl Batches for Stream {
         Ok(())
     }
 
-    fn next_batch(&mut self, rng: &mut Rng) -> Result<Option<(&Dataset, &[usize])>> {
+    fn next_batch(&mut self, rng: &mut Rng) -> Result<Option<Batch<'_>>> {
         let mut rows = Vec::with_capacity(self.batch_size);
         while rows.len() < self.batch_size {
             match self.next_line(rng)? {
@@ -423,7 +423,7 @@ impl Batches for Stream {
         self.indices.clear();
         self.indices.extend(0..data.len());
         let data = self.batch.insert(data);
-        Ok(Some((data, &self.indices)))
+        Ok(Some(Batch::local(data, &self.indices)))
     }
 }
 
