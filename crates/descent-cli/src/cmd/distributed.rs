@@ -10,7 +10,7 @@
 //! job (MPI_Abort), so no process waits forever.
 
 use super::load::{load, Sources};
-use super::train::{print_summary, put_eval};
+use super::train::{print_summary, Trained};
 use crate::config::TrainConfig;
 use crate::progress::Progress;
 use anyhow::{anyhow, bail, Context, Result};
@@ -19,14 +19,13 @@ use descent::batches::InMemory;
 use descent::data::Dataset;
 use descent::engine::{Engine, Evaluate};
 use descent::labels::LabelEncoding;
-use descent::model::SavedModel;
 use descent::observe::Observer;
 use descent::schedule::Schedule;
 use descent::shard::{Ownership, Shard, ShardEval};
 use descent::trace::{Evaluator, TraceWriter};
 use descent::train::Trainer;
 use descent_mpi::{ModelAverage, Mpi};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -316,25 +315,16 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
     if !leader {
         return Ok(());
     }
-    if let Some(path) = &config.save {
-        let mut model = SavedModel::new(
-            config.model,
-            objective.as_ref(),
-            &outcome.theta,
-            config.intercept,
-            &encoding,
-        );
-        model.scaler = scaler;
-        model.training = config.training_record();
-        model
-            .save(path, existing)
-            .with_context(|| format!("cannot save the model to {}", path.display()))?;
-    }
+    let trained = Trained {
+        config,
+        objective: objective.as_ref(),
+        outcome: &outcome,
+        train: &train_result,
+        test: test_result.as_ref(),
+    };
+    trained.save(&encoding, scaler, None, existing)?;
     if config.json {
-        let mut report = Map::new();
-        report.insert("model".into(), json!(config.model.label()));
-        report.insert("method".into(), json!(config.regime.to_string()));
-        report.insert("engine".into(), json!(engine.name()));
+        let mut report = trained.report(&engine.name(), samples, load_seconds);
         report.insert("ranks".into(), json!(mpi.size()));
         report.insert(
             "algorithm".into(),
@@ -343,16 +333,6 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
                 None => "synchronous data-parallel".into(),
             }),
         );
-        report.insert("samples".into(), json!(samples));
-        report.insert("features".into(), json!(dim));
-        report.insert("epochs".into(), json!(config.epochs));
-        report.insert("updates".into(), json!(outcome.updates));
-        put_eval(&mut report, "train", &train_result);
-        if let Some(e) = &test_result {
-            put_eval(&mut report, "test", e);
-        }
-        report.insert("load_seconds".into(), json!(load_seconds));
-        report.insert("train_seconds".into(), json!(outcome.seconds));
         println!("{}", Value::Object(report));
     } else {
         print_summary(

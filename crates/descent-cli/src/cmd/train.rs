@@ -187,41 +187,16 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
         None => None,
     };
 
-    if let Some(path) = &config.save {
-        let mut model = SavedModel::new(
-            config.model,
-            objective.as_ref(),
-            &outcome.theta,
-            config.intercept,
-            &encoding,
-        );
-        model.feature_names = feature_names;
-        model.scaler = scaler;
-        model.training = config.training_record();
-        model
-            .save(path, existing)
-            .with_context(|| format!("cannot save the model to {}", path.display()))?;
-    }
-
-    let mut report = Map::new();
-    report.insert("model".into(), json!(config.model.label()));
-    report.insert("method".into(), json!(config.regime.to_string()));
-    report.insert("sampling".into(), json!(sampling_label(&config)));
-    report.insert("optimizer".into(), json!(config.chain().name()));
-    report.insert("engine".into(), json!(engine.name()));
+    let trained = Trained {
+        config: &config,
+        objective: objective.as_ref(),
+        outcome: &outcome,
+        train: &train_result,
+        test: test_result.as_ref(),
+    };
+    trained.save(&encoding, scaler, feature_names, existing)?;
+    let mut report = trained.report(&engine.name(), samples, load_seconds);
     report.insert("streamed".into(), json!(config.stream));
-    report.insert("samples".into(), json!(samples));
-    report.insert("features".into(), json!(dim));
-    report.insert("parameters".into(), json!(objective.dim()));
-    report.insert("epochs".into(), json!(outcome.epochs));
-    report.insert("updates".into(), json!(outcome.updates));
-    report.insert("sample_gradients".into(), json!(outcome.sample_gradients));
-    put_eval(&mut report, "train", &train_result);
-    if let Some(e) = &test_result {
-        put_eval(&mut report, "test", e);
-    }
-    report.insert("load_seconds".into(), json!(load_seconds));
-    report.insert("train_seconds".into(), json!(outcome.seconds));
     report.insert(
         "samples_per_second".into(),
         json!(outcome.sample_gradients as f64 / outcome.seconds.max(1e-12)),
@@ -350,7 +325,68 @@ fn peak_memory_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-pub(super) fn put_eval(report: &mut Map<String, Value>, prefix: &str, e: &Evaluation) {
+/// A finished run, for its outputs.
+pub(super) struct Trained<'a> {
+    pub config: &'a TrainConfig,
+    pub objective: &'a dyn descent::objective::Objective,
+    pub outcome: &'a Outcome,
+    pub train: &'a Evaluation,
+    pub test: Option<&'a Evaluation>,
+}
+
+impl Trained<'_> {
+    /// Writes `--save` (if given).
+    pub fn save(
+        &self,
+        encoding: &LabelEncoding,
+        scaler: Option<Scaler>,
+        feature_names: Option<Vec<String>>,
+        existing: Existing,
+    ) -> Result<()> {
+        let Some(path) = &self.config.save else {
+            return Ok(());
+        };
+        let mut model = SavedModel::new(
+            self.config.model,
+            self.objective,
+            &self.outcome.theta,
+            self.config.intercept,
+            encoding,
+        );
+        model.feature_names = feature_names;
+        model.scaler = scaler;
+        model.training = self.config.training_record();
+        model
+            .save(path, existing)
+            .with_context(|| format!("cannot save the model to {}", path.display()))
+    }
+
+    /// The results `--json` prints.
+    pub fn report(&self, engine: &str, samples: usize, load_seconds: f64) -> Map<String, Value> {
+        let (config, outcome) = (self.config, self.outcome);
+        let mut report = Map::new();
+        report.insert("model".into(), json!(config.model.label()));
+        report.insert("method".into(), json!(config.regime.to_string()));
+        report.insert("sampling".into(), json!(sampling_label(config)));
+        report.insert("optimizer".into(), json!(config.chain().name()));
+        report.insert("engine".into(), json!(engine));
+        report.insert("samples".into(), json!(samples));
+        report.insert("features".into(), json!(self.objective.n_features()));
+        report.insert("parameters".into(), json!(self.objective.dim()));
+        report.insert("epochs".into(), json!(outcome.epochs));
+        report.insert("updates".into(), json!(outcome.updates));
+        report.insert("sample_gradients".into(), json!(outcome.sample_gradients));
+        put_eval(&mut report, "train", self.train);
+        if let Some(e) = self.test {
+            put_eval(&mut report, "test", e);
+        }
+        report.insert("load_seconds".into(), json!(load_seconds));
+        report.insert("train_seconds".into(), json!(outcome.seconds));
+        report
+    }
+}
+
+fn put_eval(report: &mut Map<String, Value>, prefix: &str, e: &Evaluation) {
     report.insert(format!("{prefix}_loss"), json!(e.loss));
     if let Some(a) = e.accuracy {
         report.insert(format!("{prefix}_accuracy"), json!(a));
