@@ -19,8 +19,8 @@ Usage: benches/mpi_model.py [DENSE_BYTES_PER_S] [SPARSE_NNZ_PER_S]
 import math
 import sys
 
-dense_bandwidth = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0e9  # bytes/s per process
-sparse_rate = float(sys.argv[2]) if len(sys.argv) > 2 else 0.5e9  # nonzeros/s per process
+dense_bandwidth = float(sys.argv[1]) if len(sys.argv) > 1 else 9.85e9  # bytes/s per process
+sparse_rate = float(sys.argv[2]) if len(sys.argv) > 2 else 0.476e9  # nonzeros/s per process
 beta = 10e9 / 8  # 10 Gb/s network, bytes/s
 alpha = 50e-6  # seconds per message (TCP over 10 GbE)
 

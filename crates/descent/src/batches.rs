@@ -56,6 +56,12 @@ pub trait Batches {
         }
         Ok(())
     }
+    /// Whether the rows are stored sparse (the lazy O(nnz) path pays only there: on dense
+    /// rows the fused batch gradient is faster, measured 1.3× for SGD and 2.7× for batches of
+    /// 16 to 256 on 200,000 × 256 floats).
+    fn sparse(&self) -> bool {
+        false
+    }
     /// Rows known before training (a data set and how many of its first rows), on which the
     /// loss at the starting parameters is the divergence monitor's reference; `None` for a
     /// stream.
@@ -129,5 +135,9 @@ impl Batches for InMemory<'_> {
 
     fn probe(&self) -> Option<(&Dataset, usize)> {
         Some((self.data, self.data.len().min(PROBE_ROWS)))
+    }
+
+    fn sparse(&self) -> bool {
+        self.data.is_sparse()
     }
 }

@@ -131,6 +131,10 @@ impl Batches for Shard<'_> {
         format!("a shard of {}", self.data.display_path().display())
     }
 
+    fn sparse(&self) -> bool {
+        self.data.is_sparse()
+    }
+
     fn start_epoch(&mut self, rng: &mut Rng) -> Result<()> {
         self.sampler.draw(rng);
         self.next = 0;

@@ -182,7 +182,7 @@ impl<'a> Trainer<'a> {
     }
 
     /// Whether equivalent fast paths may replace the generic update (default: yes). The only
-    /// one so far: O(nnz) steps on batches of up to 256 samples for L2 linear models without momentum
+    /// one so far: O(nnz) steps on sparse batches of up to 256 samples for L2 linear models without momentum
     /// ([`crate::lazy`]), equal to the generic path to rounding.
     pub fn fast_paths(mut self, on: bool) -> Self {
         self.fast_paths = on;
@@ -262,11 +262,15 @@ impl<'a> Trainer<'a> {
         };
         // Small batches of an L2 linear model without momentum: O(nnz) per update.
         let small_batches = m as u64 <= lazy::MAX_BATCH as u64 * plan.updates_per_epoch;
-        let lazy =
-            (self.fast_paths && self.chain.is_empty() && small_batches && self.consensus.is_none())
-                .then(|| objective.margin_model())
-                .flatten()
-                .map(|model| LazyLinear::new(model, &theta, self.average));
+        // (Sparse rows only: on dense rows the fused batch gradient is faster.)
+        let lazy = (self.fast_paths
+            && source.sparse()
+            && self.chain.is_empty()
+            && small_batches
+            && self.consensus.is_none())
+        .then(|| objective.margin_model())
+        .flatten()
+        .map(|model| LazyLinear::new(model, &theta, self.average));
         let alpha = (1.0 / plan.updates_per_epoch.max(1) as f64).max(0.1);
         let mut run = Run {
             average: match lazy {
@@ -751,7 +755,8 @@ impl Run<'_> {
         self.seen = state.sample_gradients;
         self.epoch = state.epoch;
         self.batches_in_epoch = state.batches_in_epoch;
-        self.busy = Duration::from_secs_f64(state.seconds.max(0.0));
+        // A damaged count of seconds must not panic (it is only reported).
+        self.busy = Duration::try_from_secs_f64(state.seconds).unwrap_or_default();
         self.lr = state.lr.unwrap_or(f64::NAN);
         self.batch_loss = state.batch_loss.unwrap_or(f64::NAN);
         self.lr_scale = state.lr_scale;

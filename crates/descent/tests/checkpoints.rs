@@ -365,17 +365,18 @@ fn divergence_stops_with_the_update_loss_and_a_smaller_rate() {
     let path = dir.path().join("div.ckpt");
     let err = Trainer::new(objective.as_ref(), &data)
         .regime(Regime::MiniBatch(10))
-        .schedule(Schedule::Constant { eta0: 1.0 })
+        .schedule(Schedule::Constant { eta0: 0.5 })
         .epochs(50)
-        .checkpoint(checkpointing(&path, 5))
+        .checkpoint(checkpointing(&path, 2))
         .run(&mut [])
         .unwrap_err();
     let Error::Diverged { step, loss, .. } = &err else {
         panic!("expected divergence, got {err}");
     };
     let text = err.to_string();
-    assert!(*step > 0 && (loss.is_nan() || *loss > 1e8), "{text}");
-    assert!(text.contains("--lr 0.1"), "{text}");
+    // The loss (its moving average) is non-finite or far above the starting loss.
+    assert!(*step > 2 && (loss.is_nan() || *loss > 1e6), "{text}");
+    assert!(text.contains("--lr 0.05"), "{text}");
     assert!(text.contains("halve-lr"), "{text}");
     assert!(text.contains(&path.display().to_string()), "{text}");
     // The checkpoint holds the last good parameters: finite, and before the divergence.

@@ -33,7 +33,7 @@ fn every_kept_fuzz_input_is_read_or_refused_without_a_panic() {
 #[test]
 fn the_crashers_found_by_fuzzing_are_kept() {
     // Each was a panic before its fix; see docs/RELIABILITY.md.
-    for target in ["npy", "cache"] {
+    for target in ["npy", "cache", "checkpoint"] {
         assert!(!inputs(target)
             .iter()
             .all(|p| !p.to_string_lossy().contains("regressions")));

@@ -379,6 +379,10 @@ impl Batches for Stream {
         self.path.display().to_string()
     }
 
+    fn sparse(&self) -> bool {
+        !self.scan.dense
+    }
+
     fn start_epoch(&mut self, _rng: &mut Rng) -> Result<()> {
         self.reader = Some(Reader::open(&self.path, &self.options)?);
         self.buffer.clear();
