@@ -83,13 +83,23 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
         dim,
         load_seconds,
     } = prepare(&config)?;
+    // A checkpoint names its data by content (a digest of the rows, one pass over them) when
+    // --checkpoint asks for one; the checkpoint a Ctrl-C writes without it, and a stream,
+    // by the file's size and modification time, which cost nothing to read.
+    let by_content = match &resume {
+        Some(checkpoint) => checkpoint
+            .meta
+            .get("data")
+            .is_some_and(|d| d.get("digest").is_some()),
+        None => config.checkpoint.is_some(),
+    };
     let data_identity = match &input {
-        Input::Memory(data) => json!({
+        Input::Memory(data) if by_content => json!({
             "samples": samples,
             "features": dim,
             "digest": format!("{:016x}", data.fingerprint()),
         }),
-        Input::Stream(..) => stream_identity(&config.data, samples, dim),
+        _ => file_identity(&config.data, samples, dim),
     };
     if let (Some(checkpoint), Some(path)) = (&resume, &config.resume) {
         let saved = checkpoint.meta.get("data");
@@ -301,8 +311,8 @@ fn checkpointing(
     }))
 }
 
-/// What identifies a streamed file: its size, modification time and shape.
-fn stream_identity(path: &Path, samples: usize, dim: usize) -> Value {
+/// What identifies a data file cheaply: its size, modification time and shape.
+fn file_identity(path: &Path, samples: usize, dim: usize) -> Value {
     let meta = std::fs::metadata(path).ok();
     let modified = meta
         .as_ref()
