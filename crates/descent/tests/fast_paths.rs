@@ -187,7 +187,9 @@ fn lazy_sgd_renormalizes_when_the_scale_gets_tiny() {
     assert_close("θ with ηλ > 1", &fast.theta, &generic.theta, 1e-9);
 }
 
-struct Every(u64, Vec<(u64, Vec<f64>, Vec<f64>)>);
+/// Every N-th state: update, θ, iterate, and the batch loss (whose L2 term the lazy path
+/// keeps from a running ‖v‖²).
+struct Every(u64, Vec<(u64, Vec<f64>, Vec<f64>, f64)>);
 
 impl Observer for Every {
     fn interval(&self) -> u64 {
@@ -195,7 +197,7 @@ impl Observer for Every {
     }
     fn on_step(&mut self, s: &State<'_>) -> Result<Control> {
         self.1
-            .push((s.update, s.theta.to_vec(), s.iterate.to_vec()));
+            .push((s.update, s.theta.to_vec(), s.iterate.to_vec(), s.batch_loss));
         Ok(Control::Continue)
     }
 }
@@ -209,7 +211,8 @@ fn observers_see_the_same_parameters_on_both_paths() {
             -1.0
         }
     });
-    let objective = ModelKind::Logistic.build(80, 2, true, 1e-3);
+    // A strong L2 term, so the batch loss's penalty part is large enough to check.
+    let objective = ModelKind::Logistic.build(80, 2, true, 0.05);
     let watch = |fast: bool| {
         let mut every = Every(37, Vec::new());
         Trainer::new(objective.as_ref(), &data)
@@ -223,10 +226,11 @@ fn observers_see_the_same_parameters_on_both_paths() {
     };
     let (fast, generic) = (watch(true), watch(false));
     assert_eq!(fast.len(), 600 / 37);
-    for ((u, a, i), (v, b, j)) in fast.iter().zip(&generic) {
+    for ((u, a, i, l), (v, b, j, m)) in fast.iter().zip(&generic) {
         assert_eq!(u, v);
         assert!(u % 37 == 0);
         assert_close("average", a, b, 1e-9);
         assert_close("iterate", i, j, 1e-9);
+        assert_close("batch loss", &[*l], &[*m], 1e-9);
     }
 }

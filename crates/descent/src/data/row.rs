@@ -55,6 +55,27 @@ impl Row<'_> {
         }
     }
 
+    /// ‖x‖², in four interleaved partial sums (so the additions do not wait on each other).
+    pub fn squared_norm(&self) -> f64 {
+        let values = match *self {
+            Row::Dense(x) => x,
+            Row::Sparse { values, .. } => values,
+        };
+        let mut acc = [0.0f64; 4];
+        let chunks = values.chunks_exact(4);
+        let tail: f64 = chunks
+            .remainder()
+            .iter()
+            .map(|&v| f64::from(v) * f64::from(v))
+            .sum();
+        for c in chunks {
+            for k in 0..4 {
+                acc[k] += f64::from(c[k]) * f64::from(c[k]);
+            }
+        }
+        (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+    }
+
     /// Number of stored values (dim for dense rows, nonzeros for sparse rows).
     pub fn stored(&self) -> usize {
         match *self {
