@@ -88,7 +88,7 @@ def main():
         _, t = timed(lambda: clf.fit(x64, y))
         f_sk = objective(x64 @ clf.coef_[0] + clf.intercept_[0], y, clf.coef_[0])
         r = descent("train", "--data", cache, "--model", "logistic", "--method", "sgd", "--schedule", "optimal", "--no-intercept",
-                    "--l2", str(LAMBDA), "--epochs", str(epochs), "--threads", "1", "--json", "--save", os.path.join(WORK, "sgd.json"))
+                    "--l2", str(LAMBDA), "--epochs", str(epochs), "--threads", "1", "--json", "--force", "--save", os.path.join(WORK, "sgd.json"))
         saved = json.load(open(os.path.join(WORK, "sgd.json")))
         w = np.array(saved["weights"])
         f_ds = objective(x64 @ w + saved["intercept"], y, w)
@@ -108,7 +108,7 @@ def main():
     rows.append(("L2 logistic to the optimum", "LIBLINEAR -s 0 (no bias)", t_ll, "", f"objective {f_ll:.5f}"))
     for epochs in (1, 3):
         r = descent("train", "--data", cache, "--model", "logistic", "--method", "sgd", "--schedule", "optimal", "--average", "--no-intercept",
-                    "--l2", str(LAMBDA), "--epochs", str(epochs), "--threads", "1", "--json", "--save", os.path.join(WORK, "asgd.json"))
+                    "--l2", str(LAMBDA), "--epochs", str(epochs), "--threads", "1", "--json", "--force", "--save", os.path.join(WORK, "asgd.json"))
         saved = json.load(open(os.path.join(WORK, "asgd.json")))
         w = np.array(saved["weights"])
         f_ds = objective(x64 @ w + saved["intercept"], y, w)
