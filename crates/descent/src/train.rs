@@ -432,10 +432,12 @@ impl<'a> Trainer<'a> {
                 None => false,
             };
             let interrupted = self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed));
+            let mut written = false;
             if checkpoint_due || interrupted {
                 run.busy += running.elapsed();
                 let saved = self.write_checkpoint(&run, observers)?;
-                if last_good.is_some() {
+                written = saved.is_some();
+                if last_good.is_some() && saved.is_some() {
                     last_good = saved;
                 }
                 last_checkpoint = Instant::now();
@@ -443,11 +445,12 @@ impl<'a> Trainer<'a> {
             }
             if interrupted {
                 let saved = match &self.checkpointing {
-                    Some(c) => format!(
+                    Some(c) if written => format!(
                         "the state is saved in {}: continue with `descent train --resume {}`",
                         c.path.display(),
                         c.path.display()
                     ),
+                    Some(_) => "the state was not saved: the loss was far above its start (diverging), so the last checkpoint, if any, is kept".into(),
                     None => "nothing was saved (no checkpoint file was set)".into(),
                 };
                 return Err(Error::Interrupted { update: n, saved });
