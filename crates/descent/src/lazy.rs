@@ -201,12 +201,17 @@ impl<'a> LazyLinear<'a> {
                 x.for_each(|j, xj| v[j] -= step * xj);
                 *v_norm2 = (*v_norm2 + step * (step * x.squared_norm() - 2.0 * xv)).max(0.0);
             } else {
+                // The change of ‖v‖² in four interleaved partial sums (one sum would make every
+                // nonzero wait for the previous addition).
+                let (mut acc, mut k) = ([0.0f64; 4], 0usize);
                 x.for_each(|j, xj| {
                     let old = v[j];
                     let new = old - step * xj;
-                    *v_norm2 += new * new - old * old;
+                    acc[k & 3] += new * new - old * old;
+                    k += 1;
                     v[j] = new;
                 });
+                *v_norm2 += (acc[0] + acc[1]) + (acc[2] + acc[3]);
             }
             if let (Some(_), Some(avg)) = (mu, self.average.as_mut()) {
                 if !first_average && carry != 0.0 {
