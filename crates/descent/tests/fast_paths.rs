@@ -213,9 +213,10 @@ fn observers_see_the_same_parameters_on_both_paths() {
     });
     // A strong L2 term, so the batch loss's penalty part is large enough to check.
     let objective = ModelKind::Logistic.build(80, 2, true, 0.05);
-    let watch = |fast: bool| {
+    let watch = |fast: bool, regime: Regime| {
         let mut every = Every(37, Vec::new());
         Trainer::new(objective.as_ref(), &data)
+            .regime(regime)
             .schedule(Schedule::Constant { eta0: 0.3 })
             .average(Some(50))
             .epochs(2)
@@ -224,13 +225,17 @@ fn observers_see_the_same_parameters_on_both_paths() {
             .unwrap();
         every.1
     };
-    let (fast, generic) = (watch(true), watch(false));
-    assert_eq!(fast.len(), 600 / 37);
-    for ((u, a, i, l), (v, b, j, m)) in fast.iter().zip(&generic) {
-        assert_eq!(u, v);
-        assert!(u % 37 == 0);
-        assert_close("average", a, b, 1e-9);
-        assert_close("iterate", i, j, 1e-9);
-        assert_close("batch loss", &[*l], &[*m], 1e-9);
+    // Single samples (closed-form norm) and batches of 3 (the norm's change summed per
+    // nonzero).
+    for (regime, updates) in [(Regime::Sgd, 600), (Regime::MiniBatch(3), 200)] {
+        let (fast, generic) = (watch(true, regime), watch(false, regime));
+        assert_eq!(fast.len(), updates / 37);
+        for ((u, a, i, l), (v, b, j, m)) in fast.iter().zip(&generic) {
+            assert_eq!(u, v);
+            assert!(u % 37 == 0);
+            assert_close("average", a, b, 1e-9);
+            assert_close("iterate", i, j, 1e-9);
+            assert_close(&format!("{regime} batch loss"), &[*l], &[*m], 1e-9);
+        }
     }
 }
