@@ -58,6 +58,10 @@ impl Observer for Progress {
         256
     }
 
+    fn needs_parameters(&self) -> bool {
+        false
+    }
+
     fn on_step(&mut self, state: &State<'_>) -> descent::Result<Control> {
         self.tick(state);
         Ok(Control::Continue)

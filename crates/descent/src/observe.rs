@@ -86,6 +86,13 @@ pub trait Observer {
     fn interval(&self) -> u64 {
         1
     }
+    /// Whether [`on_step`](Observer::on_step) reads the parameters or the batch loss
+    /// (default: yes). An observer that reads only the counts (a progress bar) says no, and
+    /// the lazy sparse path then does not materialize the parameters for it: its state's θ,
+    /// iterate and batch loss may be those of an earlier update.
+    fn needs_parameters(&self) -> bool {
+        true
+    }
     /// After every [`interval`](Observer::interval)-th update.
     fn on_step(&mut self, _state: &State<'_>) -> Result<Control> {
         Ok(Control::Continue)

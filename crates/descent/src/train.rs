@@ -337,8 +337,15 @@ impl<'a> Trainer<'a> {
                 }
             }
         }
+        // (whether an observer is due after update n, and whether one of those needs the
+        // parameters and batch loss, which the lazy path then materializes)
         let due = |observers: &[&mut dyn Observer], n: u64| {
-            observers.iter().any(|o| n % o.interval().max(1) == 0)
+            observers
+                .iter()
+                .filter(|o| n % o.interval().max(1) == 0)
+                .fold((false, false), |(_, p), o| {
+                    (true, p || o.needs_parameters())
+                })
         };
         let periodic = self.checkpointing.as_ref().and_then(|c| c.every);
         // The state to go back to after a divergence (halve-lr): the last checkpoint, else
@@ -372,7 +379,7 @@ impl<'a> Trainer<'a> {
                 continue;
             };
             let n = run.update + 1;
-            let observed = due(observers, n);
+            let (called, observed) = due(observers, n);
             let verdict = run.step(
                 (objective, self.engine),
                 &self.schedule,
@@ -413,9 +420,11 @@ impl<'a> Trainer<'a> {
                 }
             }
             let mut stop = false;
-            if observed {
+            if called {
                 run.busy += running.elapsed();
-                run.materialize();
+                if observed {
+                    run.materialize();
+                }
                 for o in observers.iter_mut() {
                     if n % o.interval().max(1) == 0 {
                         stop |= o.on_step(&run.state())? == Control::Stop;
