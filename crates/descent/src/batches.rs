@@ -119,13 +119,15 @@ impl Batches for InMemory<'_> {
     fn next_batch(&mut self, _rng: &mut Rng) -> Result<Option<Batch<'_>>> {
         let batch = self.sampler.batch(self.next);
         self.next += 1;
-        // Single samples come in random order: start fetching the next one now (measured:
-        // one epoch of RCV1-like SGD 0.22 → 0.16 s; two ahead, or also prefetching the
-        // weights the next row touches, was slower).
+        // Single samples come in random order: start fetching the next row's values now,
+        // and where the row after it is stored (its offsets and target), so that the next
+        // call's prefetch finds that address in the cache instead of waiting for it.
+        // Measured on one epoch of RCV1-like SGD (300,000 rows): 0.22 s without prefetch,
+        // 0.16 s with the next row's values, 0.09 s with the row after next's address too;
+        // fetching the row after next's values, or the weights the next row touches, was
+        // slower.
         if let (Some(&[_]), Some(&[following])) = (batch, self.sampler.batch(self.next)) {
             self.data.prefetch(following);
-            // Two ahead: only where that row is stored, so the next call's prefetch finds
-            // its address in the cache (measured: see the comment above).
             if let Some(&[after]) = self.sampler.batch(self.next + 1) {
                 self.data.prefetch_meta(after);
             }
