@@ -4,15 +4,15 @@
 //! [`LAZY_CHECK_EVERY`]-th) to a [`Health`] monitor, which keeps an exponential moving average
 //! of them. Training has diverged when a loss is NaN or infinite, or when the average exceeds
 //! [`EXPLOSION`] times the reference loss: the objective at the starting parameters on the
-//! first rows of the data (for a stream, the first nonzero batch loss). A factor of 10⁸ is far
-//! above the transient rises of a healthy run (scikit-learn's `optimal` schedule starts with
-//! rates large enough to lift the loss 10⁵-fold before it decays; a single batch can spike
-//! but the average barely moves) and is reached within a few updates by a geometric blow-up,
-//! long before the loss overflows. What happens then is [`OnDivergence`]: stop with an error
-//! (the default: a run never silently trains at a rate other than the one asked for), or go
-//! back to the last good state and halve the rate, up to [`MAX_RETRIES`] times. A state is
-//! *good* (fit to be checkpointed or gone back to) while the average is at most [`GOOD`]
-//! times the reference.
+//! first rows of the data (for a stream, the first nonzero batch loss). A factor of 10⁸ leaves
+//! room for the transient rises of runs that end well (a single batch can spike; the average
+//! barely moves) and is passed within a few updates by a geometric blow-up, long before the
+//! loss overflows. (Least squares under scikit-learn's `optimal` rates on sparse data rises
+//! past it before the decaying rate brings it back; descent calls that divergence.) What
+//! happens then is [`OnDivergence`]: stop with an error (the default: a run never silently
+//! trains at a rate other than the one asked for), or go back to the last good state and
+//! halve the rate, up to [`MAX_RETRIES`] times. A state is *good* (fit to be checkpointed or
+//! gone back to) while the average is at most [`GOOD`] times the reference.
 
 use crate::{Error, Result};
 
