@@ -1,6 +1,6 @@
 //! Outputs that appear whole or not at all, and never replace what a user had unless asked.
 //!
-//! - [`AtomicFile`] / [`write`]: content goes to a temporary file in the target's folder, is
+//! - [`AtomicFile`] / [`write()`]: content goes to a temporary file in the target's folder, is
 //!   flushed and synced, then renamed into place.
 //! - [`PartialFile`]: a file written over a whole run (a trace) under a fixed partial name
 //!   next to the target, so a checkpoint can record its length and a resumed run can continue
