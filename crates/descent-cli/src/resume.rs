@@ -58,21 +58,17 @@ impl RunRecord {
 /// The `train` flags of this process's command line without `--resume PATH`, to store in a
 /// checkpoint (`None` for another subcommand or arguments that are not UTF-8).
 pub fn record(argv: &[OsString]) -> Result<RunRecord> {
-    let mut args = Vec::new();
-    let mut rest = argv.iter().skip(2);
-    while let Some(arg) = rest.next() {
-        let Some(text) = arg.to_str() else {
-            bail!(
+    let (_, rest) = without_resume(argv.get(2..).unwrap_or_default());
+    let args = rest
+        .iter()
+        .map(|arg| match arg.to_str() {
+            Some(text) => Ok(text.to_string()),
+            None => Err(anyhow::anyhow!(
                 "the argument {} is not UTF-8 and cannot be stored in a checkpoint",
                 arg.to_string_lossy()
-            );
-        };
-        if text == "--resume" {
-            rest.next();
-        } else if !text.starts_with("--resume=") {
-            args.push(text.to_string());
-        }
-    }
+            )),
+        })
+        .collect::<Result<Vec<_>>>()?;
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     Ok(RunRecord { args, cwd })
 }
@@ -80,20 +76,15 @@ pub fn record(argv: &[OsString]) -> Result<RunRecord> {
 /// Rewrites `descent train --resume PATH [changes]` as the saved run's command line (and
 /// moves to its folder); any other command line comes back unchanged.
 pub fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>> {
-    let is_train = argv.get(1).is_some_and(|a| a == "train");
-    let resume_at = argv.iter().position(|a| a == "--resume");
-    let resume_eq = argv
-        .iter()
-        .find_map(|a| a.to_str().and_then(|s| s.strip_prefix("--resume=")));
-    let path = match (is_train, resume_at, resume_eq) {
-        (false, _, _) | (true, None, None) => return Ok(argv),
-        (true, Some(i), _) => match argv.get(i + 1) {
-            Some(p) => PathBuf::from(p),
-            None => bail!("--resume needs the checkpoint's path"),
-        },
-        (true, None, Some(p)) => PathBuf::from(p),
+    if argv.get(1).is_none_or(|a| a != "train") {
+        return Ok(argv);
+    }
+    let (path, changes) = without_resume(&argv[2..]);
+    let path = match path {
+        None => return Ok(argv),
+        Some(Some(p)) => p,
+        Some(None) => bail!("--resume needs the checkpoint's path"),
     };
-    let changes = &argv[2..];
     for arg in changes.iter().filter_map(|a| a.to_str()) {
         let flag = arg.split('=').next().unwrap_or(arg);
         if flag.starts_with("--") && !CHANGEABLE.contains(&flag) && flag != "--help" {
@@ -118,19 +109,26 @@ pub fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>> {
     expanded.extend(run.args.iter().map(OsString::from));
     expanded.push("--checkpoint".into());
     expanded.push(path.clone().into_os_string());
-    let mut rest = changes.iter();
-    while let Some(arg) = rest.next() {
-        let is_resume = arg == "--resume";
-        if is_resume || arg.to_str().is_some_and(|a| a.starts_with("--resume=")) {
-            if is_resume {
-                rest.next();
-            }
-            // The path as resolved before moving to the run's folder.
-            expanded.push("--resume".into());
-            expanded.push(path.clone().into_os_string());
+    expanded.extend(changes);
+    // The path as resolved before moving to the run's folder.
+    expanded.push("--resume".into());
+    expanded.push(path.into_os_string());
+    Ok(expanded)
+}
+
+/// `args` without `--resume PATH` / `--resume=PATH`, and that path: `None` without the flag,
+/// `Some(None)` when the flag has no value.
+fn without_resume(args: &[OsString]) -> (Option<Option<PathBuf>>, Vec<OsString>) {
+    let (mut path, mut rest) = (None, Vec::new());
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--resume" {
+            path = Some(args.next().map(PathBuf::from));
+        } else if let Some(p) = arg.to_str().and_then(|a| a.strip_prefix("--resume=")) {
+            path = Some(Some(PathBuf::from(p)));
         } else {
-            expanded.push(arg.clone());
+            rest.push(arg.clone());
         }
     }
-    Ok(expanded)
+    (path, rest)
 }

@@ -480,7 +480,8 @@ fn outputs_are_never_replaced_without_force() {
     std::fs::create_dir(&report).unwrap();
     let mine = report.join("mine.txt");
     std::fs::write(&mine, "mine").unwrap();
-    let out = descent(&[
+    let report_arg = report.to_string_lossy().into_owned();
+    let compare = [
         "compare",
         "--data",
         &data,
@@ -491,25 +492,13 @@ fn outputs_are_never_replaced_without_force() {
         "--epochs",
         "1",
         "--out",
-        &report.to_string_lossy(),
-    ]);
+        &report_arg,
+    ];
+    let out = descent(&compare);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
     unchanged(&mine);
-    ok(&[
-        "compare",
-        "--data",
-        &data,
-        "--model",
-        "softmax",
-        "--methods",
-        "sgd",
-        "--epochs",
-        "1",
-        "--out",
-        &report.to_string_lossy(),
-        "--force",
-    ]);
+    ok(&[&compare[..], &["--force"]].concat());
     assert!(report.join("comparison.json").exists() && !mine.exists());
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()

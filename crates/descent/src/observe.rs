@@ -81,7 +81,7 @@ pub trait Observer {
         Ok(())
     }
     /// How often [`on_step`](Observer::on_step) is needed: after updates that are multiples
-    /// of this (default 1: every update). Larger intervals let fast paths skip materializing
+    /// of this (default 1: every update; asked once, when the run starts). Larger intervals let fast paths skip materializing
     /// the parameters in between.
     fn interval(&self) -> u64 {
         1

@@ -337,15 +337,18 @@ impl<'a> Trainer<'a> {
                 }
             }
         }
-        // (whether an observer is due after update n, and whether one of those needs the
-        // parameters and batch loss, which the lazy path then materializes)
-        let due = |observers: &[&mut dyn Observer], n: u64| {
-            observers
+        // Each observer's interval and whether it reads the parameters, asked once; `due`
+        // says whether an observer is due after update n, and whether one of those needs the
+        // parameters and batch loss (which the lazy path then materializes).
+        let schedule: Vec<(u64, bool)> = observers
+            .iter()
+            .map(|o| (o.interval().max(1), o.needs_parameters()))
+            .collect();
+        let due = |n: u64| {
+            schedule
                 .iter()
-                .filter(|o| n % o.interval().max(1) == 0)
-                .fold((false, false), |(_, p), o| {
-                    (true, p || o.needs_parameters())
-                })
+                .filter(|(every, _)| n % every == 0)
+                .fold((false, false), |(_, p), &(_, needs)| (true, p || needs))
         };
         let periodic = self.checkpointing.as_ref().and_then(|c| c.every);
         // The state to go back to after a divergence (halve-lr): the last checkpoint, else
@@ -379,7 +382,7 @@ impl<'a> Trainer<'a> {
                 continue;
             };
             let n = run.update + 1;
-            let (called, observed) = due(observers, n);
+            let (called, observed) = due(n);
             let verdict = run.step(
                 (objective, self.engine),
                 &self.schedule,
@@ -425,8 +428,8 @@ impl<'a> Trainer<'a> {
                 if observed {
                     run.materialize();
                 }
-                for o in observers.iter_mut() {
-                    if n % o.interval().max(1) == 0 {
+                for (o, &(every, _)) in observers.iter_mut().zip(&schedule) {
+                    if n % every == 0 {
                         stop |= o.on_step(&run.state())? == Control::Stop;
                     }
                 }

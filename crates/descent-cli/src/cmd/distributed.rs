@@ -10,7 +10,7 @@
 //! job (MPI_Abort), so no process waits forever.
 
 use super::load::{load, Sources};
-use super::train::{print_summary, Trained};
+use super::train::{print_summary, trace_writer, Trained};
 use crate::config::TrainConfig;
 use crate::progress::Progress;
 use anyhow::{anyhow, bail, Context, Result};
@@ -22,7 +22,7 @@ use descent::labels::LabelEncoding;
 use descent::observe::Observer;
 use descent::schedule::Schedule;
 use descent::shard::{Ownership, Shard, ShardEval};
-use descent::trace::{Evaluator, TraceWriter};
+use descent::trace::Evaluator;
 use descent::train::Trainer;
 use descent_mpi::{ModelAverage, Mpi};
 use serde_json::{json, Value};
@@ -257,17 +257,8 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
             train: &train_eval,
             test: test_eval.as_ref().map(|t| t as &dyn Evaluate),
         };
-        let every = config
-            .trace_every
-            .unwrap_or((updates_per_epoch / 10).max(1));
-        let mut writer = if leader {
-            TraceWriter::new(path, every, eval, existing)?
-        } else {
-            TraceWriter::silent(every, eval)
-        };
-        if !config.trace_time {
-            writer = writer.without_seconds();
-        }
+        let write = leader.then_some(existing);
+        let writer = trace_writer(config, path, updates_per_epoch, eval, write)?;
         observers.push(Box::new(writer));
     }
     if leader {

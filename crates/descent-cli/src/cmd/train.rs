@@ -132,23 +132,13 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
 
     let mut observers: Vec<Box<dyn Observer + '_>> = Vec::new();
     if let Some(path) = &config.trace {
-        let default_every = if config.stream {
-            updates_per_epoch
-        } else {
-            updates_per_epoch / TRACE_ROWS_PER_EPOCH
-        };
         let eval = Evaluator {
             engine: engine.as_ref(),
             objective: objective.as_ref(),
             train: train_eval,
             test: test.as_ref().map(|t| t as &dyn Evaluate),
         };
-        let every = config.trace_every.unwrap_or(default_every.max(1));
-        let mut writer = TraceWriter::new(path, every, eval, existing)
-            .with_context(|| format!("cannot write the trace {}", path.display()))?;
-        if !config.trace_time {
-            writer = writer.without_seconds();
-        }
+        let writer = trace_writer(&config, path, updates_per_epoch, eval, Some(existing))?;
         observers.push(Box::new(writer));
     }
     observers.push(Box::new(Progress::new(config.quiet || config.json)));
@@ -333,6 +323,34 @@ fn peak_memory_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// The trace `--trace PATH` asks for, evaluating rows with `eval`: written to `path` when
+/// `write` says how to treat an existing file, else only evaluated (the other processes of an
+/// MPI job, whose evaluations are collective).
+pub(super) fn trace_writer<'a>(
+    config: &TrainConfig,
+    path: &Path,
+    updates_per_epoch: u64,
+    eval: Evaluator<'a>,
+    write: Option<Existing>,
+) -> Result<TraceWriter<'a>> {
+    let default_every = if config.stream {
+        updates_per_epoch
+    } else {
+        updates_per_epoch / TRACE_ROWS_PER_EPOCH
+    };
+    let every = config.trace_every.unwrap_or(default_every.max(1));
+    let writer = match write {
+        Some(existing) => TraceWriter::new(path, every, eval, existing)
+            .with_context(|| format!("cannot write the trace {}", path.display()))?,
+        None => TraceWriter::silent(every, eval),
+    };
+    Ok(if config.trace_time {
+        writer
+    } else {
+        writer.without_seconds()
+    })
 }
 
 /// A finished run, for its outputs.
