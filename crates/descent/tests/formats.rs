@@ -203,12 +203,12 @@ fn generators_are_deterministic_and_shaped_as_documented() {
         "mean nonzeros per row {mean_nnz}"
     );
     for i in 0..a.len() {
-        let Row::Sparse { values, .. } = a.row(i) else {
+        let Row::Sparse(entries) = a.row(i) else {
             panic!("sparse expected")
         };
-        let norm: f64 = values
+        let norm: f64 = entries
             .iter()
-            .map(|&v| f64::from(v).powi(2))
+            .map(|e| f64::from(e.value).powi(2))
             .sum::<f64>()
             .sqrt();
         assert!((norm - 1.0).abs() < 1e-5, "row {i} has norm {norm}");
@@ -287,12 +287,12 @@ fn a_line_over_one_megabyte_parses() {
         let data = libsvm::parse(Path::new("long.svm"), line.as_bytes(), None, parts).unwrap();
         assert_eq!(data.len(), 2);
         assert_eq!(data.dim(), 100_000);
-        let Row::Sparse { values, .. } = data.row(0) else {
+        let Row::Sparse(entries) = data.row(0) else {
             panic!()
         };
         let expected = (1..=100_000).filter(|j| j % 7 != 7).count();
-        assert_eq!(values.len(), expected);
-        assert_eq!(values[5], 6.25);
+        assert_eq!(entries.len(), expected);
+        assert_eq!(entries[5].value, 6.25);
     }
 }
 
@@ -312,12 +312,7 @@ fn unreadable_paths_are_errors_naming_the_path() {
 #[test]
 fn summaries_count_what_is_there() {
     let data = Dataset::new(
-        Features::Sparse {
-            dim: 5,
-            indptr: vec![0, 2, 2, 3],
-            indices: vec![0, 3, 3],
-            values: vec![1.0, -2.0, 4.0],
-        },
+        Features::from_csr(5, vec![0, 2, 2, 3], &[0, 3, 3], &[1.0, -2.0, 4.0]).unwrap(),
         vec![1.0, 0.0, 1.0],
         Default::default(),
     )
@@ -354,13 +349,9 @@ fn malformed_csr_parts_are_refused_not_a_panic() {
     ];
     for (indptr, indices, values) in bad {
         let rows = indptr.len() - 1;
-        let features = Features::Sparse {
-            dim: 3,
-            indptr: indptr.clone(),
-            indices,
-            values,
-        };
+        let features = Features::from_csr(3, indptr.clone(), &indices, &values).unwrap();
         let result = Dataset::new(features, vec![0.0; rows], Default::default());
         assert!(result.is_err(), "{indptr:?} should be refused");
     }
+    assert!(Features::from_csr(3, vec![0, 2], &[0, 1], &[1.0]).is_err());
 }

@@ -1,7 +1,7 @@
 //! Readers: good files load exactly; every malformed input is an error naming the file, the
 //! line and what was wrong.
 
-use descent::data::{self, Features, Format, ReadOptions, Row};
+use descent::data::{self, Entry, Features, Format, ReadOptions, Row};
 use descent::labels::LabelEncoding;
 use descent::objective::ModelKind;
 use descent::Error;
@@ -97,17 +97,14 @@ fn libsvm_reads_sparse_rows_comments_and_qid() {
     assert_eq!(data.dim(), 3);
     assert_eq!(data.targets(), &[1.0, -1.0, 0.0]);
     let Features::Sparse {
-        indptr,
-        indices,
-        values,
-        ..
+        indptr, entries, ..
     } = data.features()
     else {
         panic!("sparse expected")
     };
     assert_eq!(indptr, &[0, 2, 3, 3]);
-    assert_eq!(indices, &[0, 2, 1]);
-    assert_eq!(values, &[0.5, 2.0, 1.5]);
+    let expected = [(0, 0.5), (2, 2.0), (1, 1.5)].map(|(j, v)| Entry::new(j, v));
+    assert_eq!(entries, &expected);
     assert_eq!(data.line_of(1), 4);
 }
 

@@ -18,7 +18,7 @@
 //! The folder is written under a temporary name and renamed into place, so it appears whole.
 
 use super::npy;
-use super::{Dataset, Features, Source};
+use super::{Dataset, Entry, Features, Source};
 use crate::atomic::{Existing, OutputDir};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -72,23 +72,20 @@ pub fn write(data: &Dataset, out: &Path, existing: Existing) -> Result<()> {
             "dense"
         }
         Features::Sparse {
-            indptr,
-            indices,
-            values,
-            ..
+            indptr, entries, ..
         } => {
             let p: Vec<u8> = indptr
                 .iter()
                 .flat_map(|&v| (v as i64).to_le_bytes())
                 .collect();
-            let i: Vec<u8> = indices
+            let i: Vec<u8> = entries
                 .iter()
-                .flat_map(|&v| (v as i32).to_le_bytes())
+                .flat_map(|e| (e.index as i32).to_le_bytes())
                 .collect();
-            let v: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let v: Vec<u8> = entries.iter().flat_map(|e| e.value.to_le_bytes()).collect();
             npy::write(&dir.join("indptr.npy"), "<i8", &[indptr.len()], &p)?;
-            npy::write(&dir.join("indices.npy"), "<i4", &[indices.len()], &i)?;
-            npy::write(&dir.join("data.npy"), "<f4", &[values.len()], &v)?;
+            npy::write(&dir.join("indices.npy"), "<i4", &[entries.len()], &i)?;
+            npy::write(&dir.join("data.npy"), "<f4", &[entries.len()], &v)?;
             "sparse"
         }
     };
@@ -181,8 +178,11 @@ pub fn from_parts(
             Features::Sparse {
                 dim: meta.features,
                 indptr: indptr.into_iter().map(|p| p as usize).collect(),
-                indices: indices.into_iter().map(|j| j as u32).collect(),
-                values,
+                entries: indices
+                    .into_iter()
+                    .zip(values)
+                    .map(|(j, v)| Entry::new(j as u32, v))
+                    .collect(),
             }
         }
         other => return Err(bad(format!("unknown kind '{other}'"))),

@@ -1,6 +1,6 @@
 //! [`Dataset`]: features, targets and where they came from.
 
-use super::Row;
+use super::{Entry, Row};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -14,17 +14,41 @@ pub enum Features {
         /// Row-major values, `len = rows * dim`.
         values: Vec<f32>,
     },
-    /// Compressed sparse rows: row i is `indices/values[indptr[i]..indptr[i+1]]`.
+    /// Compressed sparse rows: row i is `entries[indptr[i]..indptr[i+1]]`.
     Sparse {
         /// Number of features.
         dim: usize,
         /// Row offsets, `len = rows + 1`.
         indptr: Vec<usize>,
-        /// 0-based feature indices, strictly increasing within a row.
-        indices: Vec<u32>,
-        /// Nonzero values.
-        values: Vec<f32>,
+        /// The nonzeros (index and value side by side), indices strictly increasing within a
+        /// row.
+        entries: Vec<Entry>,
     },
+}
+
+impl Features {
+    /// Sparse features from the three CSR arrays as SciPy keeps them: row i's nonzeros are
+    /// `indices/values[indptr[i]..indptr[i+1]]`. The two nonzero arrays must be equally long
+    /// (the rest is checked by [`Dataset::new`]).
+    pub fn from_csr(
+        dim: usize,
+        indptr: Vec<usize>,
+        indices: &[u32],
+        values: &[f32],
+    ) -> Result<Features> {
+        if indices.len() != values.len() {
+            return Err(shape("CSR values", indices.len(), values.len()));
+        }
+        Ok(Features::Sparse {
+            dim,
+            indptr,
+            entries: indices
+                .iter()
+                .zip(values)
+                .map(|(&j, &v)| Entry::new(j, v))
+                .collect(),
+        })
+    }
 }
 
 /// Where a data set was read from, so later errors (labels that do not fit the model, say)
@@ -66,14 +90,13 @@ impl Dataset {
             Features::Sparse {
                 dim,
                 indptr,
-                indices,
-                values,
+                entries,
             } => {
                 if indptr.len() != rows + 1 || indptr[0] != 0 {
                     return Err(shape("CSR row offsets", rows + 1, indptr.len()));
                 }
-                if indices.len() != values.len() || indptr[rows] != values.len() {
-                    return Err(shape("CSR nonzeros", indptr[rows], values.len()));
+                if indptr[rows] != entries.len() {
+                    return Err(shape("CSR nonzeros", indptr[rows], entries.len()));
                 }
                 if indptr.windows(2).any(|w| w[0] > w[1]) {
                     return Err(Error::Shape {
@@ -83,26 +106,28 @@ impl Dataset {
                     });
                 }
                 for row in indptr.windows(2) {
-                    let idx = &indices[row[0]..row[1]];
-                    if idx.windows(2).any(|p| p[0] >= p[1]) {
+                    let idx = &entries[row[0]..row[1]];
+                    if idx.windows(2).any(|p| p[0].index >= p[1].index) {
                         return Err(Error::Shape {
                             what: "CSR indices".into(),
                             expected: "strictly increasing within each row".into(),
                             found: "unsorted or duplicate indices".into(),
                         });
                     }
-                    if let Some(&last) = idx.last() {
-                        if last as usize >= *dim {
-                            return Err(shape("CSR feature index bound", *dim, last as usize + 1));
+                    if let Some(last) = idx.last() {
+                        let last = last.index as usize;
+                        if last >= *dim {
+                            return Err(shape("CSR feature index bound", *dim, last + 1));
                         }
                     }
                 }
             }
         }
-        let values = match &features {
-            Features::Dense { values, .. } | Features::Sparse { values, .. } => values,
+        let finite = match &features {
+            Features::Dense { values, .. } => values.iter().all(|v| v.is_finite()),
+            Features::Sparse { entries, .. } => entries.iter().all(|e| e.value.is_finite()),
         };
-        if values.iter().any(|v| !v.is_finite()) {
+        if !finite {
             return Err(Error::Shape {
                 what: "feature values".into(),
                 expected: "finite numbers".into(),
@@ -159,7 +184,8 @@ impl Dataset {
     /// Stored values (M·d when dense, the nonzeros when sparse).
     pub fn stored(&self) -> usize {
         match &self.features {
-            Features::Dense { values, .. } | Features::Sparse { values, .. } => values.len(),
+            Features::Dense { values, .. } => values.len(),
+            Features::Sparse { entries, .. } => entries.len(),
         }
     }
 
@@ -169,17 +195,8 @@ impl Dataset {
         match &self.features {
             Features::Dense { dim, values } => Row::Dense(&values[i * dim..(i + 1) * dim]),
             Features::Sparse {
-                indptr,
-                indices,
-                values,
-                ..
-            } => {
-                let (a, b) = (indptr[i], indptr[i + 1]);
-                Row::Sparse {
-                    indices: &indices[a..b],
-                    values: &values[a..b],
-                }
-            }
+                indptr, entries, ..
+            } => Row::Sparse(&entries[indptr[i]..indptr[i + 1]]),
         }
     }
 
@@ -200,9 +217,8 @@ impl Dataset {
             };
             match self.row(i) {
                 Row::Dense(x) => fetch(x.as_ptr().cast(), std::mem::size_of_val(x)),
-                Row::Sparse { indices, values } => {
-                    fetch(indices.as_ptr().cast(), std::mem::size_of_val(indices));
-                    fetch(values.as_ptr().cast(), std::mem::size_of_val(values));
+                Row::Sparse(entries) => {
+                    fetch(entries.as_ptr().cast(), std::mem::size_of_val(entries))
                 }
             }
         }
@@ -260,14 +276,11 @@ impl Dataset {
         match &self.features {
             Features::Dense { values, .. } => values.iter().for_each(|v| h.add(v.to_bits().into())),
             Features::Sparse {
-                indptr,
-                indices,
-                values,
-                ..
+                indptr, entries, ..
             } => {
                 indptr.iter().for_each(|&p| h.add(p as u64));
-                indices.iter().for_each(|&j| h.add(j.into()));
-                values.iter().for_each(|v| h.add(v.to_bits().into()));
+                entries.iter().for_each(|e| h.add(e.index.into()));
+                entries.iter().for_each(|e| h.add(e.value.to_bits().into()));
             }
         }
         self.targets.iter().for_each(|y| h.add(y.to_bits()));
@@ -330,21 +343,17 @@ impl Dataset {
             Features::Sparse {
                 dim,
                 indptr,
-                indices,
-                values,
+                entries,
             } => {
-                let mut out = (vec![0usize], Vec::new(), Vec::new());
+                let (mut offsets, mut kept) = (vec![0usize], Vec::new());
                 for &i in rows {
-                    let (a, b) = (indptr[i], indptr[i + 1]);
-                    out.1.extend_from_slice(&indices[a..b]);
-                    out.2.extend_from_slice(&values[a..b]);
-                    out.0.push(out.1.len());
+                    kept.extend_from_slice(&entries[indptr[i]..indptr[i + 1]]);
+                    offsets.push(kept.len());
                 }
                 Features::Sparse {
                     dim: *dim,
-                    indptr: out.0,
-                    indices: out.1,
-                    values: out.2,
+                    indptr: offsets,
+                    entries: kept,
                 }
             }
         };

@@ -15,7 +15,7 @@
 //! same data set. [`parse_line`] is the one line parser, shared with streaming readers.
 
 use super::chunks::{self, show, ChunkError};
-use super::{parse_feature, parse_finite, Dataset, Features, Source};
+use super::{parse_feature, parse_finite, Dataset, Entry, Features, Source};
 use crate::Result;
 use std::path::Path;
 
@@ -79,10 +79,8 @@ pub fn parse(path: &Path, bytes: &[u8], features: Option<usize>, parts: usize) -
 pub struct Sample {
     /// The label.
     pub target: f64,
-    /// 0-based, strictly increasing feature indices.
-    pub indices: Vec<u32>,
-    /// Their values.
-    pub values: Vec<f32>,
+    /// The nonzeros, by strictly increasing 0-based index.
+    pub entries: Vec<Entry>,
 }
 
 /// Parses one line (without its line break) into `sample`: `Ok(false)` for blank and comment
@@ -103,8 +101,7 @@ pub fn parse_line(
         return Ok(false);
     };
     sample.target = parse_finite(label).map_err(|r| format!("label: {r}"))?;
-    sample.indices.clear();
-    sample.values.clear();
+    sample.entries.clear();
     let mut previous = 0u64;
     for (k, token) in tokens.enumerate() {
         if k == 0 && token.starts_with(b"qid:") {
@@ -132,8 +129,7 @@ pub fn parse_line(
         }
         let value = parse_feature(value).map_err(|r| format!("token '{}': {r}", show(token)))?;
         previous = index;
-        sample.indices.push((index - 1) as u32);
-        sample.values.push(value);
+        sample.entries.push(Entry::new((index - 1) as u32, value));
     }
     Ok(true)
 }
@@ -152,7 +148,7 @@ fn fast_lines(
     let (mut pos, mut line) = (0usize, first_line);
     'lines: while pos < bytes.len() {
         let start = pos;
-        let row_start = rows.indices.len();
+        let row_start = rows.entries.len();
         let Ok((target, used)) = fast_float2::parse_partial::<f64, _>(&bytes[pos..]) else {
             break;
         };
@@ -170,8 +166,7 @@ fn fast_lines(
                 }
                 None => break,
                 _ => {
-                    rows.indices.truncate(row_start);
-                    rows.values.truncate(row_start);
+                    rows.entries.truncate(row_start);
                     pos = start;
                     break 'lines;
                 }
@@ -188,8 +183,7 @@ fn fast_lines(
             }
             let ok_index = pos > digits_start && index > previous && index <= limit;
             if !ok_index || bytes.get(pos) != Some(&b':') {
-                rows.indices.truncate(row_start);
-                rows.values.truncate(row_start);
+                rows.entries.truncate(row_start);
                 pos = start;
                 break 'lines;
             }
@@ -201,27 +195,24 @@ fn fast_lines(
                     v as f32
                 }
                 _ => {
-                    rows.indices.truncate(row_start);
-                    rows.values.truncate(row_start);
+                    rows.entries.truncate(row_start);
                     pos = start;
                     break 'lines;
                 }
             };
             if !matches!(bytes.get(pos), None | Some(b' ' | b'\t' | b'\n')) {
-                rows.indices.truncate(row_start);
-                rows.values.truncate(row_start);
+                rows.entries.truncate(row_start);
                 pos = start;
                 break 'lines;
             }
             previous = index;
-            rows.indices.push((index - 1) as u32);
-            rows.values.push(value);
+            rows.entries.push(Entry::new((index - 1) as u32, value));
         }
-        if let Some(&last) = rows.indices[row_start..].last() {
-            rows.max_index = rows.max_index.max(last as usize + 1);
+        if let Some(last) = rows.entries[row_start..].last() {
+            rows.max_index = rows.max_index.max(last.index as usize + 1);
         }
         rows.targets.push(target);
-        rows.indptr.push(rows.indices.len());
+        rows.indptr.push(rows.entries.len());
         rows.lines.push(line);
         line += 1;
     }
@@ -256,8 +247,7 @@ fn parse_index(text: &[u8]) -> std::result::Result<u64, String> {
 #[derive(Debug)]
 pub(crate) struct SparseRows {
     pub(crate) indptr: Vec<usize>,
-    pub(crate) indices: Vec<u32>,
-    pub(crate) values: Vec<f32>,
+    pub(crate) entries: Vec<Entry>,
     pub(crate) targets: Vec<f64>,
     pub(crate) lines: Vec<u64>,
     pub(crate) max_index: usize,
@@ -267,8 +257,7 @@ impl Default for SparseRows {
     fn default() -> Self {
         SparseRows {
             indptr: vec![0],
-            indices: Vec::new(),
-            values: Vec::new(),
+            entries: Vec::new(),
             targets: Vec::new(),
             lines: Vec::new(),
             max_index: 0,
@@ -279,23 +268,21 @@ impl Default for SparseRows {
 impl SparseRows {
     /// Appends a sample read from `line`.
     pub(crate) fn push(&mut self, sample: &Sample, line: u64) {
-        if let Some(&last) = sample.indices.last() {
-            self.max_index = self.max_index.max(last as usize + 1);
+        if let Some(last) = sample.entries.last() {
+            self.max_index = self.max_index.max(last.index as usize + 1);
         }
-        self.indices.extend_from_slice(&sample.indices);
-        self.values.extend_from_slice(&sample.values);
+        self.entries.extend_from_slice(&sample.entries);
         self.targets.push(sample.target);
-        self.indptr.push(self.indices.len());
+        self.indptr.push(self.entries.len());
         self.lines.push(line);
     }
 
     /// Appends another part whose line numbers are offset by `line_offset`.
     fn append(&mut self, other: SparseRows, line_offset: u64) {
-        let base = self.indices.len();
+        let base = self.entries.len();
         self.indptr
             .extend(other.indptr[1..].iter().map(|p| p + base));
-        self.indices.extend_from_slice(&other.indices);
-        self.values.extend_from_slice(&other.values);
+        self.entries.extend_from_slice(&other.entries);
         self.targets.extend_from_slice(&other.targets);
         self.lines
             .extend(other.lines.iter().map(|l| l + line_offset));
@@ -312,8 +299,7 @@ impl SparseRows {
         let sparse = Features::Sparse {
             dim: features.unwrap_or(self.max_index),
             indptr: self.indptr,
-            indices: self.indices,
-            values: self.values,
+            entries: self.entries,
         };
         Dataset::new(sparse, self.targets, source)
     }

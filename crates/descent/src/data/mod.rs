@@ -27,7 +27,7 @@ pub mod synth;
 pub mod write;
 
 pub use dataset::{Dataset, Features, Source};
-pub use row::Row;
+pub use row::{Entry, Row};
 pub use scale::Scaler;
 
 use crate::{Error, Result};

@@ -1,18 +1,32 @@
 //! One sample's features, borrowed from a [`Dataset`](super::Dataset).
 
+/// One stored nonzero of a sparse row: its 0-based feature index and its value, side by side,
+/// so a row is one contiguous run of memory (SGD visits rows in random order, and every
+/// separate array would be one more cache and TLB miss per row).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Entry {
+    /// 0-based feature index.
+    pub index: u32,
+    /// The value at that index.
+    pub value: f32,
+}
+
+impl Entry {
+    /// The nonzero `value` at 0-based feature `index`.
+    pub fn new(index: u32, value: f32) -> Self {
+        Entry { index, value }
+    }
+}
+
 /// A borrowed feature vector: dense or sparse. Parameters are f64; features are f32 and are
 /// widened on use, so every accumulation happens in f64.
 #[derive(Debug, Clone, Copy)]
 pub enum Row<'a> {
     /// All `dim` values.
     Dense(&'a [f32]),
-    /// The nonzeros: strictly increasing 0-based `indices` and their `values`.
-    Sparse {
-        /// 0-based feature indices, strictly increasing.
-        indices: &'a [u32],
-        /// The values at those indices.
-        values: &'a [f32],
-    },
+    /// The nonzeros, by strictly increasing index.
+    Sparse(&'a [Entry]),
 }
 
 impl Row<'_> {
@@ -21,7 +35,7 @@ impl Row<'_> {
     pub fn dot(&self, w: &[f64]) -> f64 {
         match *self {
             Row::Dense(x) => super::kernels::dot(x, w),
-            Row::Sparse { indices, values } => sparse_dot(indices, values, w),
+            Row::Sparse(entries) => sparse_dot(entries, w),
         }
     }
 
@@ -30,9 +44,9 @@ impl Row<'_> {
     pub fn axpy(&self, a: f64, out: &mut [f64]) {
         match *self {
             Row::Dense(x) => super::kernels::axpy(a, x, out),
-            Row::Sparse { indices, values } => {
-                for (&j, &v) in indices.iter().zip(values) {
-                    out[j as usize] += a * f64::from(v);
+            Row::Sparse(entries) => {
+                for e in entries {
+                    out[e.index as usize] += a * f64::from(e.value);
                 }
             }
         }
@@ -44,39 +58,25 @@ impl Row<'_> {
     pub fn for_each(&self, mut f: impl FnMut(usize, f64)) {
         match *self {
             Row::Dense(x) => x.iter().enumerate().for_each(|(j, &v)| f(j, f64::from(v))),
-            Row::Sparse { indices, values } => indices
+            Row::Sparse(entries) => entries
                 .iter()
-                .zip(values)
-                .for_each(|(&j, &v)| f(j as usize, f64::from(v))),
+                .for_each(|e| f(e.index as usize, f64::from(e.value))),
         }
     }
 
-    /// ‖x‖², in four interleaved partial sums (so the additions do not wait on each other).
+    /// ‖x‖², in four interleaved partial sums.
     pub fn squared_norm(&self) -> f64 {
-        let values = match *self {
-            Row::Dense(x) => x,
-            Row::Sparse { values, .. } => values,
-        };
-        let mut acc = [0.0f64; 4];
-        let chunks = values.chunks_exact(4);
-        let tail: f64 = chunks
-            .remainder()
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum();
-        for c in chunks {
-            for k in 0..4 {
-                acc[k] += f64::from(c[k]) * f64::from(c[k]);
-            }
+        match *self {
+            Row::Dense(x) => squared_norm(x, |&v| v),
+            Row::Sparse(entries) => squared_norm(entries, |e| e.value),
         }
-        (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
     }
 
     /// Number of stored values (dim for dense rows, nonzeros for sparse rows).
     pub fn stored(&self) -> usize {
         match *self {
             Row::Dense(x) => x.len(),
-            Row::Sparse { values, .. } => values.len(),
+            Row::Sparse(entries) => entries.len(),
         }
     }
 }
@@ -85,18 +85,33 @@ impl Row<'_> {
 /// each other (one sum's chain costs a float latency per nonzero), added as
 /// ((s0 + s1) + (s2 + s3)) + the remainder.
 #[inline]
-fn sparse_dot(indices: &[u32], values: &[f32], w: &[f64]) -> f64 {
+fn sparse_dot(entries: &[Entry], w: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
-    let (js, vs) = (indices.chunks_exact(4), values.chunks_exact(4));
-    let tail: f64 = js
+    let chunks = entries.chunks_exact(4);
+    let tail: f64 = chunks
         .remainder()
         .iter()
-        .zip(vs.remainder())
-        .map(|(&j, &v)| f64::from(v) * w[j as usize])
+        .map(|e| f64::from(e.value) * w[e.index as usize])
         .sum();
-    for (j, v) in js.zip(vs) {
+    for c in chunks {
         for k in 0..4 {
-            acc[k] += f64::from(v[k]) * w[j[k] as usize];
+            acc[k] += f64::from(c[k].value) * w[c[k].index as usize];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Σ value(item)² in four interleaved partial sums (so the additions do not wait on each
+/// other), added as ((s0 + s1) + (s2 + s3)) + the remainder.
+#[inline]
+fn squared_norm<T>(items: &[T], value: impl Fn(&T) -> f32) -> f64 {
+    let square = |item: &T| f64::from(value(item)) * f64::from(value(item));
+    let mut acc = [0.0f64; 4];
+    let chunks = items.chunks_exact(4);
+    let tail: f64 = chunks.remainder().iter().map(square).sum();
+    for c in chunks {
+        for k in 0..4 {
+            acc[k] += square(&c[k]);
         }
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail

@@ -15,7 +15,7 @@
 
 use super::csv::Layout;
 use super::libsvm::{parse_line, Sample};
-use super::{Dataset, Features, Format, ReadOptions, Source};
+use super::{Dataset, Entry, Features, Format, ReadOptions, Source};
 use crate::batches::{Batch, Batches, Rng};
 use crate::engine::{block_rows, evaluate_sums, finish_evaluation, Engine, Evaluate, Evaluation};
 use crate::labels::LabelEncoding;
@@ -31,8 +31,9 @@ use std::path::{Path, PathBuf};
 struct Line {
     target: f64,
     line: u64,
-    /// Sparse rows: 0-based indices; dense rows: empty.
-    indices: Vec<u32>,
+    /// Sparse rows: the nonzeros; dense rows: empty.
+    entries: Vec<Entry>,
+    /// Dense rows: the values; sparse rows: empty.
     values: Vec<f32>,
 }
 
@@ -119,15 +120,14 @@ impl Reader {
     fn next_row(&mut self, row: &mut Line) -> Result<bool> {
         while self.next_line()? {
             row.line = self.line;
-            row.indices.clear();
+            row.entries.clear();
             row.values.clear();
             let parsed = match &self.kind {
                 RowKind::LibSvm { features } => {
                     match parse_line(&self.text, *features, &mut self.sample) {
                         Ok(true) => {
                             row.target = self.sample.target;
-                            row.indices.extend_from_slice(&self.sample.indices);
-                            row.values.extend_from_slice(&self.sample.values);
+                            row.entries.extend_from_slice(&self.sample.entries);
                             Ok(true)
                         }
                         other => other,
@@ -190,9 +190,9 @@ pub fn scan(path: &Path, options: &ReadOptions) -> Result<Scan> {
     let mut labels: Vec<(f64, u64)> = Vec::new();
     while reader.next_row(&mut row)? {
         rows += 1;
-        nonzeros += row.values.len();
-        if let Some(&last) = row.indices.last() {
-            max_index = max_index.max(last as usize + 1);
+        nonzeros += row.values.len() + row.entries.len();
+        if let Some(last) = row.entries.last() {
+            max_index = max_index.max(last.index as usize + 1);
         }
         if labels.len() <= crate::labels::MAX_CLASSES
             && !labels
@@ -247,16 +247,15 @@ fn rows_to_dataset(
         let mut indptr = Vec::with_capacity(rows.len() + 1);
         indptr.push(0);
         for r in rows.iter() {
-            indptr.push(indptr.last().copied().unwrap_or(0) + r.indices.len());
+            indptr.push(indptr.last().copied().unwrap_or(0) + r.entries.len());
         }
         Features::Sparse {
             dim,
             indptr,
-            indices: rows
+            entries: rows
                 .iter()
-                .flat_map(|r| r.indices.iter().copied())
+                .flat_map(|r| r.entries.iter().copied())
                 .collect(),
-            values: rows.iter().flat_map(|r| r.values.iter().copied()).collect(),
         }
     };
     let mut data = Dataset::new(features, targets, source)?;

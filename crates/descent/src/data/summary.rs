@@ -57,24 +57,21 @@ impl Summary {
                     }
                 }
                 per_row = [features as f64; 3];
-                scan(values, &mut lo, &mut hi);
+                scan(values.iter().copied(), &mut lo, &mut hi);
             }
             Features::Sparse {
-                indptr,
-                indices,
-                values,
-                ..
+                indptr, entries, ..
             } => {
-                for &j in indices {
-                    used[j as usize] = true;
+                for e in entries {
+                    used[e.index as usize] = true;
                 }
                 for w in indptr.windows(2) {
                     let n = (w[1] - w[0]) as f64;
                     per_row[0] = per_row[0].min(n);
                     per_row[2] = per_row[2].max(n);
                 }
-                per_row[1] = values.len() as f64 / rows.max(1) as f64;
-                scan(values, &mut lo, &mut hi);
+                per_row[1] = entries.len() as f64 / rows.max(1) as f64;
+                scan(entries.iter().map(|e| e.value), &mut lo, &mut hi);
             }
         }
         let nonzeros = data.stored();
@@ -92,8 +89,8 @@ impl Summary {
     }
 }
 
-fn scan(values: &[f32], lo: &mut f64, hi: &mut f64) {
-    for &v in values {
+fn scan(values: impl IntoIterator<Item = f32>, lo: &mut f64, hi: &mut f64) {
+    for v in values {
         *lo = lo.min(f64::from(v));
         *hi = hi.max(f64::from(v));
     }

@@ -20,7 +20,7 @@
 //! assert_eq!(data, generate(&spec).unwrap());
 //! ```
 
-use super::{Dataset, Features, Source};
+use super::{Dataset, Entry, Features, Source};
 use crate::{Error, Result};
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, LogNormal, StandardNormal};
@@ -263,8 +263,11 @@ impl Truth {
         let features = Features::Sparse {
             dim: spec.features,
             indptr,
-            indices,
-            values: values.into_iter().map(|v| v as f32).collect(),
+            entries: indices
+                .into_iter()
+                .zip(values)
+                .map(|(j, v)| Entry::new(j, v as f32))
+                .collect(),
         };
         Dataset::new(features, targets, Source::default())
     }
@@ -312,28 +315,25 @@ impl Truth {
 fn concat(spec: &Spec, blocks: Vec<Dataset>) -> Result<Dataset> {
     let mut targets = Vec::with_capacity(spec.rows);
     let features = if spec.kind == Kind::Sparse {
-        let (mut indptr, mut indices, mut values) = (vec![0usize], Vec::new(), Vec::new());
+        let (mut indptr, mut entries) = (vec![0usize], Vec::new());
         for block in &blocks {
             let Features::Sparse {
                 indptr: p,
-                indices: i,
-                values: v,
+                entries: e,
                 ..
             } = block.features()
             else {
                 unreachable!("sparse blocks")
             };
-            let base = indices.len();
+            let base = entries.len();
             indptr.extend(p[1..].iter().map(|x| x + base));
-            indices.extend_from_slice(i);
-            values.extend_from_slice(v);
+            entries.extend_from_slice(e);
             targets.extend_from_slice(block.targets());
         }
         Features::Sparse {
             dim: spec.features,
             indptr,
-            indices,
-            values,
+            entries,
         }
     } else {
         let mut values = Vec::with_capacity(spec.rows * spec.features);

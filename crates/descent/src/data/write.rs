@@ -10,9 +10,9 @@ pub fn libsvm(data: &Dataset, out: &mut String) {
     for i in 0..data.len() {
         let _ = write!(out, "{}", data.target(i));
         match data.row(i) {
-            Row::Sparse { indices, values } => {
-                for (j, v) in indices.iter().zip(values) {
-                    let _ = write!(out, " {}:{v}", j + 1);
+            Row::Sparse(entries) => {
+                for e in entries {
+                    let _ = write!(out, " {}:{}", e.index + 1, e.value);
                 }
             }
             Row::Dense(x) => {
@@ -43,10 +43,10 @@ pub fn csv(data: &Dataset, out: &mut String) {
         let _ = write!(out, "{}", data.target(i));
         let x: &[f32] = match data.row(i) {
             Row::Dense(x) => x,
-            Row::Sparse { indices, values } => {
+            Row::Sparse(entries) => {
                 dense.fill(0.0);
-                for (&j, &v) in indices.iter().zip(values) {
-                    dense[j as usize] = v;
+                for e in entries {
+                    dense[e.index as usize] = e.value;
                 }
                 &dense
             }

@@ -128,7 +128,7 @@ impl<L: MarginLoss> Objective for Linear<L> {
             for g in &mut groups {
                 let xs: [&[f32]; 4] = std::array::from_fn(|k| match data.row(g[k]) {
                     Row::Dense(x) => x,
-                    Row::Sparse { .. } => &[],
+                    Row::Sparse(_) => &[],
                 });
                 let mut ds = [0.0; 4];
                 for k in 0..4 {

@@ -16,7 +16,7 @@ pub struct SineRegression;
 fn feature(x: Row<'_>) -> f64 {
     match x {
         Row::Dense(v) => v.first().map_or(0.0, |&v| f64::from(v)),
-        Row::Sparse { values, .. } => values.first().map_or(0.0, |&v| f64::from(v)),
+        Row::Sparse(entries) => entries.first().map_or(0.0, |e| f64::from(e.value)),
     }
 }
 

@@ -46,12 +46,7 @@ pub fn sparse_data(
         targets.push(target(&indices[start..], &values[start..]));
         indptr.push(indices.len());
     }
-    let features = Features::Sparse {
-        dim: d,
-        indptr,
-        indices,
-        values,
-    };
+    let features = Features::from_csr(d, indptr, &indices, &values).unwrap();
     Dataset::new(features, targets, Source::default()).unwrap()
 }
 
