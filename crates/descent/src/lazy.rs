@@ -144,11 +144,15 @@ impl<'a> LazyLinear<'a> {
         // Margins and derivatives at the parameters before the step.
         self.scratch.clear();
         let mut loss = 0.0;
-        // x·v of a single sample, for the closed-form update of ‖v‖² below.
-        let mut xv = 0.0;
+        // x·v and ‖x‖² of a single sample, for the closed-form update of ‖v‖² below.
+        let (mut xv, mut xx) = (0.0, 0.0);
         for &i in rows {
             let (x, y) = (data.row(i), data.target(i));
-            xv = x.dot(&self.v);
+            if rows.len() == 1 {
+                (xv, xx) = x.dot_and_squared_norm(&self.v);
+            } else {
+                xv = x.dot(&self.v);
+            }
             let m = self.s * xv + self.b;
             if want_loss || !m.is_finite() {
                 loss += self.model.loss_at(m, y);
@@ -199,7 +203,7 @@ impl<'a> LazyLinear<'a> {
             let (v, v_norm2) = (&mut self.v, &mut self.v_norm2);
             if closed_form {
                 x.for_each(|j, xj| v[j] -= step * xj);
-                *v_norm2 = (*v_norm2 + step * (step * x.squared_norm() - 2.0 * xv)).max(0.0);
+                *v_norm2 = (*v_norm2 + step * (step * xx - 2.0 * xv)).max(0.0);
             } else {
                 // The change of ‖v‖² in four interleaved partial sums (one sum would make every
                 // nonzero wait for the previous addition).
