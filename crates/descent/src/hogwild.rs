@@ -1,15 +1,22 @@
 //! Hogwild: lock-free parallel SGD (Niu, Recht, Ré and Wright, 2011) for linear models.
 //!
-//! Each epoch draws a permutation from the seeded RNG and cuts it into one contiguous part per
-//! thread; the threads run SGD on their parts at the same time, reading and writing shared
-//! parameters without locks (relaxed atomic loads and stores of f64 bits, so no undefined
-//! behaviour, but updates may overwrite each other). On sparse data two samples rarely touch
-//! the same coordinate, which is why this works.
+//! Each epoch draws the same permutation as serial SGD from the seeded RNG; thread p takes
+//! the samples at positions p, p + T, p + 2T, … of it (T threads), so at any moment the threads
+//! work on neighbouring positions. They read and write shared parameters without locks
+//! (relaxed atomic loads and stores of f64 bits, so no undefined behaviour, but updates may
+//! overwrite each other). On sparse data two samples rarely touch the same coordinate, which
+//! is why this works.
 //!
-//! **Not deterministic**: the interleaving of the threads changes the result from run to run,
-//! even with the same seed. It is also a slightly different algorithm from [`crate::train`]'s
-//! SGD: the L2 term shrinks only the coordinates a sample touches (as in the Hogwild paper), and
-//! the rate of the k-th sample of epoch e is η(e·M + k).
+//! The step is serial SGD's, with the L2 term in O(nnz) by the same lazy scaling as
+//! [`crate::lazy`]: w = S·v, where S, the product of the shrink factors 1 − η(t)λ, depends only
+//! on the position t, so every thread knows it without sharing it. The sample at position t
+//! uses the margin S(t)·vᵀx + b and sets vⱼ ← vⱼ − η(t)·ℓ'·xⱼ / S(t + 1). When S falls below
+//! 1e-9 the threads meet, v is rescaled and S starts again at 1 (the serial path's rule, applied
+//! one update later). With one thread this is serial SGD bit for bit on sparse rows, and to
+//! rounding once v has been rescaled (tested).
+//!
+//! **Not deterministic** with more than one thread: the interleaving of the threads changes
+//! the result from run to run, even with the same seed.
 
 use crate::data::Dataset;
 use crate::objective::MarginModel;
@@ -19,6 +26,9 @@ use crate::{Error, Result};
 use rand::SeedableRng;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+/// Rescale v when the scale S falls below this (as [`crate::lazy`] does).
+const TINY: f64 = 1e-9;
 
 /// Parameters shared by the threads.
 struct Shared(Vec<AtomicU64>);
@@ -43,6 +53,63 @@ pub struct HogwildOutcome {
     pub seconds: f64,
 }
 
+/// Positions [start, end) of an epoch during which the scale S stays above [`TINY`], with
+/// S before each position and after the last (`scale[k]` is S before position start + k).
+struct Segment {
+    start: usize,
+    end: usize,
+    scale: Vec<f64>,
+    /// Whether S fell below [`TINY`] at the end (v is then rescaled and S starts at 1).
+    fold: bool,
+}
+
+/// Cuts an epoch's positions into [`Segment`]s, starting from the scale `carried` from the
+/// previous epoch; `rate(k)` is η at position k, λ the L2 weight. A shrink factor 1 − ηλ ≤ 0
+/// is refused (no scale can represent it).
+fn segments(
+    m: usize,
+    lambda: f64,
+    rate: impl Fn(usize) -> f64,
+    carried: f64,
+) -> Result<Vec<Segment>> {
+    let mut out = Vec::new();
+    let mut current = Segment {
+        start: 0,
+        end: 0,
+        scale: vec![carried],
+        fold: false,
+    };
+    for k in 0..m {
+        let shrink = 1.0 - rate(k) * lambda;
+        if shrink <= 0.0 || !shrink.is_finite() {
+            return Err(Error::config(
+                "--lr",
+                rate(k),
+                format!(
+                    "with --l2 {lambda}, the L2 shrink factor 1 - lr·l2 is {shrink}, not positive: lower --lr or --l2"
+                ),
+            ));
+        }
+        let s = current.scale[current.scale.len() - 1] * shrink;
+        current.scale.push(s);
+        current.end = k + 1;
+        if s < TINY {
+            current.fold = true;
+            let next = Segment {
+                start: k + 1,
+                end: k + 1,
+                scale: vec![1.0],
+                fold: false,
+            };
+            out.push(std::mem::replace(&mut current, next));
+        }
+    }
+    if current.end > current.start {
+        out.push(current);
+    }
+    Ok(out)
+}
+
 /// Trains `model` (θ = [w, b] over `data.dim()` features) by Hogwild on `threads` threads.
 pub fn train(
     model: &dyn MarginModel,
@@ -56,46 +123,72 @@ pub fn train(
         return Err(Error::config("--threads", 0, "a whole number ≥ 1"));
     }
     let d = data.dim();
-    let dim = d + usize::from(model.has_intercept());
+    let intercept = model.has_intercept();
+    let dim = d + usize::from(intercept);
     let shared = Shared((0..dim).map(|_| AtomicU64::new(0f64.to_bits())).collect());
     let m = data.len();
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut sampler = Sampler::new(Regime::Sgd, Sampling::Shuffle, m);
     let lambda = model.l2();
     let started = Instant::now();
+    let mut scale = 1.0;
     for epoch in 0..epochs {
         let order: Vec<usize> = sampler.epoch(&mut rng).flatten().copied().collect();
-        let part = m.div_ceil(threads);
-        std::thread::scope(|scope| {
-            for (p, chunk) in order.chunks(part.max(1)).enumerate() {
-                let shared = &shared;
-                scope.spawn(move || {
-                    for (k, &i) in chunk.iter().enumerate() {
-                        let t = epoch * m as u64 + (p * part + k) as u64;
-                        let eta = schedule.rate(t);
-                        let x = data.row(i);
-                        let b = if model.has_intercept() {
-                            shared.get(d)
-                        } else {
-                            0.0
-                        };
-                        let mut margin = b;
-                        x.for_each(|j, xj| margin += xj * shared.get(j));
-                        let g = model.dloss_at(margin, data.target(i));
-                        let touch = |j: usize, xj: f64| {
-                            let w = shared.get(j);
-                            shared.set(j, w - eta * (g * xj + lambda * w));
-                        };
-                        x.for_each(touch);
-                        if model.has_intercept() {
-                            shared.set(d, shared.get(d) - eta * g);
+        let first = epoch * m as u64;
+        let rate = |k: usize| schedule.rate(first + k as u64);
+        for segment in segments(m, lambda, rate, scale)? {
+            let positions = segment.start..segment.end;
+            std::thread::scope(|scope| {
+                for p in 0..threads.min(positions.len()) {
+                    let (shared, order, segment) = (&shared, &order, &segment);
+                    let mine: Vec<usize> = positions.clone().skip(p).step_by(threads).collect();
+                    scope.spawn(move || {
+                        for (n, &k) in mine.iter().enumerate() {
+                            // Rows come in random order: fetch the next one early (see
+                            // `batches::InMemory`).
+                            if let Some(&next) = mine.get(n + 1) {
+                                data.prefetch(order[next]);
+                            }
+                            if let Some(&after) = mine.get(n + 2) {
+                                data.prefetch_meta(order[after]);
+                            }
+                            let i = order[k];
+                            let x = data.row(i);
+                            let b = if intercept { shared.get(d) } else { 0.0 };
+                            let s = segment.scale[k - segment.start];
+                            let margin = s * x.dot_by(|j| shared.get(j)) + b;
+                            let g = model.dloss_at(margin, data.target(i));
+                            let eta = rate(k);
+                            let step = eta * g / segment.scale[k + 1 - segment.start];
+                            if step != 0.0 {
+                                x.for_each(|j, xj| shared.set(j, shared.get(j) - step * xj));
+                            }
+                            if intercept {
+                                shared.set(d, shared.get(d) - eta * g);
+                            }
                         }
-                    }
-                });
+                    });
+                }
+            });
+            // The threads have met: fold a tiny scale into v.
+            scale = segment.scale[segment.scale.len() - 1];
+            if segment.fold {
+                for j in 0..d {
+                    shared.set(j, shared.get(j) * scale);
+                }
+                scale = 1.0;
             }
-        });
+        }
     }
-    let theta: Vec<f64> = (0..dim).map(|j| shared.get(j)).collect();
+    let theta: Vec<f64> = (0..dim)
+        .map(|j| {
+            if j < d {
+                scale * shared.get(j)
+            } else {
+                shared.get(j)
+            }
+        })
+        .collect();
     if theta.iter().any(|v| !v.is_finite()) {
         return Err(Error::Diverged {
             step: epochs * m as u64,

@@ -49,3 +49,72 @@ fn hogwild_reaches_the_loss_of_serial_sgd() {
         );
     }
 }
+
+/// One thread is serial SGD: the same permutation, rates, lazy L2 scaling and summation
+/// order, so the same bits; with a scale that has to be folded back into v on the way (strong
+/// L2), the same to rounding.
+#[test]
+fn one_hogwild_thread_is_serial_sgd() {
+    let data = sparse_data(3000, 400, 0.03, 17, |idx, vals| {
+        let s: f64 = idx
+            .iter()
+            .zip(vals)
+            .map(|(&j, &v)| {
+                if j % 3 == 0 {
+                    f64::from(v)
+                } else {
+                    -0.5 * f64::from(v)
+                }
+            })
+            .sum();
+        if s > 0.0 {
+            1.0
+        } else {
+            -1.0
+        }
+    });
+    for (lambda, schedule, exact) in [
+        (
+            1e-4,
+            Schedule::Optimal {
+                alpha: 1e-4,
+                t0: 1e3,
+            },
+            true,
+        ),
+        (
+            1e-3,
+            Schedule::InvScaling {
+                eta0: 0.5,
+                power: 0.5,
+            },
+            true,
+        ),
+        (0.5, Schedule::Constant { eta0: 0.05 }, false),
+    ] {
+        let objective = ModelKind::Logistic.build(400, 2, true, lambda);
+        let serial = Trainer::new(objective.as_ref(), &data)
+            .schedule(schedule.clone())
+            .epochs(3)
+            .seed(9)
+            .run(&mut [])
+            .unwrap();
+        let model = objective.margin_model().unwrap();
+        let hog = descent::hogwild::train(model, &data, &schedule, 3, 9, 1).unwrap();
+        assert_eq!(hog.updates, serial.updates);
+        for (j, (a, b)) in hog.theta.iter().zip(&serial.theta).enumerate() {
+            if exact {
+                assert_eq!(
+                    a.to_bits(),
+                    b.to_bits(),
+                    "λ = {lambda}, coordinate {j}: {a} vs {b}"
+                );
+            } else {
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1e-3),
+                    "λ = {lambda}, coordinate {j}: {a} vs {b}"
+                );
+            }
+        }
+    }
+}

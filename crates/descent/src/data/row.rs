@@ -49,6 +49,23 @@ impl Row<'_> {
         }
     }
 
+    /// `wᵀx` with the weights read through `w(j)` (for weights that are not a slice, such as
+    /// Hogwild's shared atomics): sparse rows in the order of [`dot`](Row::dot), so the same
+    /// bits; dense rows in four partial sums.
+    #[inline]
+    pub fn dot_by(&self, w: impl Fn(usize) -> f64) -> f64 {
+        match *self {
+            Row::Sparse(entries) => sparse_dot_by(entries, w),
+            Row::Dense(x) => {
+                let mut acc = [0.0f64; 4];
+                for (j, &v) in x.iter().enumerate() {
+                    acc[j & 3] += f64::from(v) * w(j);
+                }
+                (acc[0] + acc[1]) + (acc[2] + acc[3])
+            }
+        }
+    }
+
     /// `out += a·x`, touching only the row's nonzeros when sparse.
     #[inline]
     pub fn axpy(&self, a: f64, out: &mut [f64]) {
@@ -96,16 +113,22 @@ impl Row<'_> {
 /// ((s0 + s1) + (s2 + s3)) + the remainder.
 #[inline]
 fn sparse_dot(entries: &[Entry], w: &[f64]) -> f64 {
+    sparse_dot_by(entries, |j| w[j])
+}
+
+/// [`sparse_dot`] with the weights read through `w(j)`.
+#[inline]
+fn sparse_dot_by(entries: &[Entry], w: impl Fn(usize) -> f64) -> f64 {
     let mut acc = [0.0f64; 4];
     let chunks = entries.chunks_exact(4);
     let tail: f64 = chunks
         .remainder()
         .iter()
-        .map(|e| f64::from(e.value) * w[e.index as usize])
+        .map(|e| f64::from(e.value) * w(e.index as usize))
         .sum();
     for c in chunks {
         for k in 0..4 {
-            acc[k] += f64::from(c[k].value) * w[c[k].index as usize];
+            acc[k] += f64::from(c[k].value) * w(c[k].index as usize);
         }
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
