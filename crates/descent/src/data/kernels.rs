@@ -114,8 +114,9 @@ unsafe fn axpy_avx2(a: f64, x: &[f32], out: &mut [f64]) {
     axpy_body(a, x, out)
 }
 
+/// Whether the processor has AVX2 (asked once).
 #[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
+pub(crate) fn has_avx2() -> bool {
     use std::sync::OnceLock;
     static AVX2: OnceLock<bool> = OnceLock::new();
     *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2"))

@@ -130,14 +130,13 @@ impl<L: MarginLoss> Objective for Linear<L> {
                     Row::Dense(x) => x,
                     Row::Sparse(_) => &[],
                 });
-                let mut ds = [0.0; 4];
-                for k in 0..4 {
-                    let (loss, dloss) = self
-                        .loss
-                        .loss_and_dloss(self.margin(theta, Row::Dense(xs[k])), data.target(g[k]));
-                    total += loss;
-                    ds[k] = dloss;
-                }
+                let margins = xs.map(|x| self.margin(theta, Row::Dense(x)));
+                let targets = std::array::from_fn(|k| data.target(g[k]));
+                let (losses, ds) = self.loss.loss_and_dloss4(margins, targets);
+                total += losses[0];
+                total += losses[1];
+                total += losses[2];
+                total += losses[3];
                 kernels::axpy4(ds, xs, &mut grad[..d]);
                 if self.intercept {
                     grad[d] += (ds[0] + ds[1]) + (ds[2] + ds[3]);

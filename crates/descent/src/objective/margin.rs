@@ -2,6 +2,8 @@
 //! scalar derivative `dloss = ∂ℓ/∂m`, so the gradient is `dloss · [x, 1]` and fast paths can
 //! update θ sparsely.
 
+use super::softplus;
+
 /// A loss of the margin.
 pub trait MarginLoss: Send + Sync + Copy {
     /// The model name this loss gives.
@@ -14,6 +16,12 @@ pub trait MarginLoss: Send + Sync + Copy {
     /// [`dloss`](MarginLoss::dloss); losses may share work).
     fn loss_and_dloss(&self, m: f64, y: f64) -> (f64, f64) {
         (self.loss(m, y), self.dloss(m, y))
+    }
+    /// [`loss_and_dloss`](MarginLoss::loss_and_dloss) of four samples (the same bits; losses
+    /// may compute the four at once).
+    fn loss_and_dloss4(&self, m: [f64; 4], y: [f64; 4]) -> ([f64; 4], [f64; 4]) {
+        let parts: [(f64, f64); 4] = std::array::from_fn(|k| self.loss_and_dloss(m[k], y[k]));
+        (parts.map(|p| p.0), parts.map(|p| p.1))
     }
     /// Whether y is a class (±1) rather than a value.
     fn classifies(&self) -> bool;
@@ -43,31 +51,20 @@ pub struct Logistic;
 impl MarginLoss for Logistic {
     const NAME: &'static str = "logistic";
     fn loss(&self, m: f64, y: f64) -> f64 {
-        let z = -y * m;
-        // log(1 + e^z) = max(z, 0) + log(1 + e^−|z|)
-        z.max(0.0) + (-z.abs()).exp().ln_1p()
+        self.loss_and_dloss(m, y).0
     }
     fn dloss(&self, m: f64, y: f64) -> f64 {
-        // −y·σ(−y·m), with σ evaluated on the side that does not overflow.
-        let z = -y * m;
-        let sigma = if z >= 0.0 {
-            1.0 / (1.0 + (-z).exp())
-        } else {
-            let e = z.exp();
-            e / (1.0 + e)
-        };
-        -y * sigma
+        self.loss_and_dloss(m, y).1
     }
     fn loss_and_dloss(&self, m: f64, y: f64) -> (f64, f64) {
-        // Both use e = exp(−|z|), computed once: the same bits as loss() and dloss().
-        let z = -y * m;
-        let e = (-z.abs()).exp();
-        let sigma = if z >= 0.0 {
-            1.0 / (1.0 + e)
-        } else {
-            e / (1.0 + e)
-        };
-        (z.max(0.0) + e.ln_1p(), -y * sigma)
+        // With z = −y·m and e = exp(−|z|): ℓ = max(z, 0) + log(1 + e) and ℓ' = −y·σ(z), σ
+        // evaluated on the side that does not overflow (see `softplus`).
+        let (loss, sigma) = softplus::logistic(-y * m);
+        (loss, -y * sigma)
+    }
+    fn loss_and_dloss4(&self, m: [f64; 4], y: [f64; 4]) -> ([f64; 4], [f64; 4]) {
+        let (loss, sigma) = softplus::logistic4(std::array::from_fn(|k| -y[k] * m[k]));
+        (loss, std::array::from_fn(|k| -y[k] * sigma[k]))
     }
     fn classifies(&self) -> bool {
         true

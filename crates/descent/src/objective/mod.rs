@@ -28,6 +28,7 @@ mod mlp;
 mod penalty;
 mod sine;
 mod softmax;
+pub mod softplus;
 
 pub use linear::Linear;
 pub use margin::{Hinge, LeastSquares, Logistic, MarginLoss};
