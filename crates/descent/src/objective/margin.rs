@@ -54,7 +54,7 @@ impl MarginLoss for Logistic {
         self.loss_and_dloss(m, y).0
     }
     fn dloss(&self, m: f64, y: f64) -> f64 {
-        self.loss_and_dloss(m, y).1
+        -y * softplus::sigmoid(-y * m)
     }
     fn loss_and_dloss(&self, m: f64, y: f64) -> (f64, f64) {
         // With z = −y·m and e = exp(−|z|): ℓ = max(z, 0) + log(1 + e) and ℓ' = −y·σ(z), σ
