@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the kernels behind every update: the dense dot product and axpy,
-//! a full-batch logistic gradient (serial and threaded), and O(nnz) SGD steps on sparse rows.
+//! a full-batch logistic gradient (serial and threaded), O(nnz) SGD steps on sparse rows, and the
+//! logistic loss's exp and log1p.
 //! Run with `cargo bench -p descent`; results are summarized in BENCHMARKS.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -103,5 +104,40 @@ fn sparse_sgd(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, dense_kernels, batch_gradient, sparse_sgd);
+/// The logistic loss and derivative of 4,096 margins: the standard library's exp and log1p
+/// beside descent's own, one at a time and four at a time.
+fn logistic_loss(c: &mut Criterion) {
+    use descent::objective::softplus;
+    let z: Vec<f64> = (0..4096).map(|i| (i as f64 - 2048.0) / 256.0).collect();
+    let mut group = c.benchmark_group("logistic loss and derivative, 4096 margins");
+    group.throughput(Throughput::Elements(z.len() as u64));
+    group.bench_function("std exp and ln_1p", |b| {
+        b.iter(|| {
+            black_box(&z).iter().fold(0.0, |acc, &z| {
+                let e = (-z.abs()).exp();
+                let sigma = if z >= 0.0 { 1.0 } else { e } / (1.0 + e);
+                acc + z.max(0.0) + e.ln_1p() + sigma
+            })
+        })
+    });
+    group.bench_function("softplus, one at a time", |b| {
+        b.iter(|| {
+            black_box(&z).iter().fold(0.0, |acc, &z| {
+                let (loss, sigma) = softplus::logistic(z);
+                acc + loss + sigma
+            })
+        })
+    });
+    group.bench_function("softplus, four at a time", |b| {
+        b.iter(|| {
+            black_box(&z).chunks_exact(4).fold(0.0, |acc, q| {
+                let (loss, sigma) = softplus::logistic4([q[0], q[1], q[2], q[3]]);
+                acc + loss.iter().sum::<f64>() + sigma.iter().sum::<f64>()
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, dense_kernels, batch_gradient, sparse_sgd, logistic_loss);
 criterion_main!(benches);
