@@ -139,5 +139,11 @@ fn logistic_loss(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, dense_kernels, batch_gradient, sparse_sgd, logistic_loss);
+criterion_group!(
+    benches,
+    dense_kernels,
+    batch_gradient,
+    sparse_sgd,
+    logistic_loss
+);
 criterion_main!(benches);

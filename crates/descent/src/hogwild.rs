@@ -30,13 +30,17 @@ use std::time::Instant;
 /// Rescale v when the scale S falls below this (as [`crate::lazy`] does).
 const TINY: f64 = 1e-9;
 
-/// Parameters shared by the threads.
-struct Shared(Vec<AtomicU64>);
+/// Parameters shared by the threads: a slice, so that a thread keeps its address and length in
+/// registers (through a `Vec` they would be reloaded after every store).
+#[derive(Clone, Copy)]
+struct Shared<'a>(&'a [AtomicU64]);
 
-impl Shared {
+impl Shared<'_> {
+    #[inline]
     fn get(&self, j: usize) -> f64 {
         f64::from_bits(self.0[j].load(Ordering::Relaxed))
     }
+    #[inline]
     fn set(&self, j: usize, v: f64) {
         self.0[j].store(v.to_bits(), Ordering::Relaxed);
     }
@@ -125,7 +129,8 @@ pub fn train(
     let d = data.dim();
     let intercept = model.has_intercept();
     let dim = d + usize::from(intercept);
-    let shared = Shared((0..dim).map(|_| AtomicU64::new(0f64.to_bits())).collect());
+    let weights: Vec<AtomicU64> = (0..dim).map(|_| AtomicU64::new(0f64.to_bits())).collect();
+    let shared = Shared(&weights);
     let m = data.len();
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut sampler = Sampler::new(Regime::Sgd, Sampling::Shuffle, m);
@@ -140,7 +145,7 @@ pub fn train(
             let positions = segment.start..segment.end;
             std::thread::scope(|scope| {
                 for p in 0..threads.min(positions.len()) {
-                    let (shared, order, segment) = (&shared, &order, &segment);
+                    let (order, segment) = (&order, &segment);
                     let mine: Vec<usize> = positions.clone().skip(p).step_by(threads).collect();
                     scope.spawn(move || {
                         for (n, &k) in mine.iter().enumerate() {
