@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_bits, dense_data, sparse_data};
+use common::{assert_bits, dense_data, sign_label, sparse_data};
 use descent::checkpoint::{Checkpoint, Checkpointing, Every};
 use descent::data::stream::{scan, Stream};
 use descent::data::synth::{generate, Kind, Spec};
@@ -126,22 +126,7 @@ fn settings() -> Vec<Setting> {
 
 fn data() -> Dataset {
     sparse_data(400, 60, 0.1, 3, |idx, vals| {
-        let s: f64 = idx
-            .iter()
-            .zip(vals)
-            .map(|(&j, &v)| {
-                if j % 2 == 0 {
-                    f64::from(v)
-                } else {
-                    -0.7 * f64::from(v)
-                }
-            })
-            .sum();
-        if s > 0.05 {
-            1.0
-        } else {
-            -1.0
-        }
+        sign_label(idx, vals, |j| if j % 2 == 0 { 1.0 } else { -0.7 }, 0.05)
     })
 }
 

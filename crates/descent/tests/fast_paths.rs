@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_close, sparse_data};
+use common::{assert_close, sign_label, sparse_data};
 use descent::objective::ModelKind;
 use descent::observe::{Control, Observer, State};
 use descent::prelude::*;
@@ -34,22 +34,7 @@ fn run(
 #[test]
 fn lazy_steps_equal_the_generic_loop_to_rounding() {
     let data = sparse_data(600, 300, 0.03, 61, |idx, vals| {
-        let s: f64 = idx
-            .iter()
-            .zip(vals)
-            .map(|(&j, &v)| {
-                if j % 3 == 0 {
-                    f64::from(v)
-                } else {
-                    -f64::from(v)
-                }
-            })
-            .sum();
-        if s > 0.0 {
-            1.0
-        } else {
-            -1.0
-        }
+        sign_label(idx, vals, |j| if j % 3 == 0 { 1.0 } else { -1.0 }, 0.0)
     });
     for kind in [
         ModelKind::Logistic,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::sparse_data;
+use common::{assert_bits, assert_close, sign_label, sparse_data};
 use descent::engine::{evaluate, Serial};
 use descent::objective::ModelKind;
 use descent::prelude::*;
@@ -11,16 +11,7 @@ use descent::prelude::*;
 #[test]
 fn hogwild_reaches_the_loss_of_serial_sgd() {
     let data = sparse_data(4000, 500, 0.02, 71, |idx, vals| {
-        let s: f64 = idx
-            .iter()
-            .zip(vals)
-            .map(|(&j, &v)| if j < 250 { f64::from(v) } else { -f64::from(v) })
-            .sum();
-        if s > 0.0 {
-            1.0
-        } else {
-            -1.0
-        }
+        sign_label(idx, vals, |j| if j < 250 { 1.0 } else { -1.0 }, 0.0)
     });
     let objective = ModelKind::Logistic.build(500, 2, true, 1e-4);
     let schedule = Schedule::InvScaling {
@@ -56,22 +47,7 @@ fn hogwild_reaches_the_loss_of_serial_sgd() {
 #[test]
 fn one_hogwild_thread_is_serial_sgd() {
     let data = sparse_data(3000, 400, 0.03, 17, |idx, vals| {
-        let s: f64 = idx
-            .iter()
-            .zip(vals)
-            .map(|(&j, &v)| {
-                if j % 3 == 0 {
-                    f64::from(v)
-                } else {
-                    -0.5 * f64::from(v)
-                }
-            })
-            .sum();
-        if s > 0.0 {
-            1.0
-        } else {
-            -1.0
-        }
+        sign_label(idx, vals, |j| if j % 3 == 0 { 1.0 } else { -0.5 }, 0.0)
     });
     for (lambda, schedule, exact) in [
         (
@@ -102,19 +78,11 @@ fn one_hogwild_thread_is_serial_sgd() {
         let model = objective.margin_model().unwrap();
         let hog = descent::hogwild::train(model, &data, &schedule, 3, 9, 1).unwrap();
         assert_eq!(hog.updates, serial.updates);
-        for (j, (a, b)) in hog.theta.iter().zip(&serial.theta).enumerate() {
-            if exact {
-                assert_eq!(
-                    a.to_bits(),
-                    b.to_bits(),
-                    "λ = {lambda}, coordinate {j}: {a} vs {b}"
-                );
-            } else {
-                assert!(
-                    (a - b).abs() <= 1e-9 * b.abs().max(1e-3),
-                    "λ = {lambda}, coordinate {j}: {a} vs {b}"
-                );
-            }
+        let what = format!("hogwild against serial SGD, λ = {lambda}");
+        if exact {
+            assert_bits(&what, &hog.theta, &serial.theta);
+        } else {
+            assert_close(&what, &hog.theta, &serial.theta, 1e-9);
         }
     }
 }

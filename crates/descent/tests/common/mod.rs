@@ -50,6 +50,20 @@ pub fn sparse_data(
     Dataset::new(features, targets, Source::default()).unwrap()
 }
 
+/// A linearly separable class for a sparse row: +1 when Σ weight(j)·xⱼ > threshold, else −1.
+pub fn sign_label(idx: &[u32], vals: &[f32], weight: impl Fn(u32) -> f64, threshold: f64) -> f64 {
+    let s: f64 = idx
+        .iter()
+        .zip(vals)
+        .map(|(&j, &v)| weight(j) * f64::from(v))
+        .sum();
+    if s > threshold {
+        1.0
+    } else {
+        -1.0
+    }
+}
+
 /// A random parameter vector with entries in [-scale, scale).
 pub fn random_theta(n: usize, scale: f64, seed: u64) -> Vec<f64> {
     let mut r = rng(seed);
