@@ -86,3 +86,18 @@ fn one_hogwild_thread_is_serial_sgd() {
         }
     }
 }
+
+/// A rate so large that the L2 shrink 1 − ηλ is not positive has no lazy scale: refused by
+/// name, not trained into NaN.
+#[test]
+fn a_shrink_factor_below_zero_is_refused() {
+    let data = sparse_data(50, 20, 0.2, 5, |idx, vals| {
+        sign_label(idx, vals, |_| 1.0, 0.5)
+    });
+    let objective = ModelKind::Logistic.build(20, 2, true, 1.0);
+    let model = objective.margin_model().unwrap();
+    let schedule = Schedule::Constant { eta0: 2.0 };
+    let err = descent::hogwild::train(model, &data, &schedule, 1, 1, 2).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("--lr") && text.contains("--l2"), "{text}");
+}
