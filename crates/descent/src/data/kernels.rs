@@ -4,10 +4,12 @@
 //! The dot product keeps [`LANES`] independent partial sums (lane k sums the products at
 //! positions ≡ k mod 16), added in a fixed tree at the end, then the tail. This breaks the chain
 //! of dependent additions that would otherwise bound the loop by add latency, and lets the
-//! compiler use SIMD registers. On x86-64 an AVX2 build of the same loop is chosen at run time
-//! when the processor has it (no `target-cpu=native` needed). Both builds compute every lane
-//! with separate multiplies and adds (no fused multiply-add), so they give the same bits: the
-//! result depends on the data, not on the processor or the thread count.
+//! compiler use SIMD registers. Every multiply-add is fused (one rounding, as IEEE 754 defines
+//! it): on x86-64 an AVX2 + FMA build is chosen at run time when the processor has both (no
+//! `target-cpu=native` needed), elsewhere the portable loop's `f64::mul_add` is the same
+//! operation (a single instruction on aarch64 and on any x86-64 built for it; a library call on
+//! x86-64 processors without FMA, which are slow but give the same bits). So the result depends
+//! on the data, not on the processor or the thread count.
 
 /// Independent partial sums of the dot product.
 pub const LANES: usize = 16;
@@ -21,12 +23,12 @@ fn dot_body(x: &[f32], w: &[f64]) -> f64 {
     let mut ws = w.chunks_exact(LANES);
     for (xc, wc) in (&mut xs).zip(&mut ws) {
         for k in 0..LANES {
-            acc[k] += f64::from(xc[k]) * wc[k];
+            acc[k] = f64::from(xc[k]).mul_add(wc[k], acc[k]);
         }
     }
     let mut tail = 0.0;
     for (&xv, &wv) in xs.remainder().iter().zip(ws.remainder()) {
-        tail += f64::from(xv) * wv;
+        tail = f64::from(xv).mul_add(wv, tail);
     }
     // A fixed tree: lanes k and k + 8, then k and k + 4, k and k + 2, then the last pair.
     let mut half = [0.0f64; 8];
@@ -45,7 +47,7 @@ fn dot_body(x: &[f32], w: &[f64]) -> f64 {
 #[inline(always)]
 fn axpy_body(a: f64, x: &[f32], out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(x) {
-        *o += a * f64::from(v);
+        *o = a.mul_add(f64::from(v), *o);
     }
 }
 
@@ -53,24 +55,24 @@ fn axpy_body(a: f64, x: &[f32], out: &mut [f64]) {
 fn axpy4_body(a: [f64; 4], x: [&[f32]; 4], out: &mut [f64]) {
     let n = out.len().min(x.iter().map(|r| r.len()).min().unwrap_or(0));
     for j in 0..n {
-        let pair0 = a[0] * f64::from(x[0][j]) + a[1] * f64::from(x[1][j]);
-        let pair1 = a[2] * f64::from(x[2][j]) + a[3] * f64::from(x[3][j]);
+        let pair0 = a[1].mul_add(f64::from(x[1][j]), a[0] * f64::from(x[0][j]));
+        let pair1 = a[3].mul_add(f64::from(x[3][j]), a[2] * f64::from(x[2][j]));
         out[j] += pair0 + pair1;
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn axpy4_avx2(a: [f64; 4], x: [&[f32]; 4], out: &mut [f64]) {
     axpy4_body(a, x, out)
 }
 
-/// `out[j] += ((a₀x₀[j] + a₁x₁[j]) + (a₂x₂[j] + a₃x₃[j]))`: four rows added in one pass.
+/// `out[j] += (fma(a₁, x₁[j], a₀x₀[j]) + fma(a₃, x₃[j], a₂x₂[j]))`: four rows added in one pass.
 #[inline]
 pub fn axpy4(a: [f64; 4], x: [&[f32]; 4], out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the processor supports AVX2 (checked at run time).
+    if has_avx2_fma() {
+        // SAFETY: the processor supports AVX2 and FMA (checked at run time).
         return unsafe { axpy4_avx2(a, x, out) };
     }
     axpy4_body(a, x, out)
@@ -78,9 +80,9 @@ pub fn axpy4(a: [f64; 4], x: [&[f32]; 4], out: &mut [f64]) {
 
 /// [`dot_body`] written with AVX2 intrinsics: lanes 0-3, 4-7, 8-11 and 12-15 in four 256-bit
 /// accumulators (the compiler's own vectorization of the portable loop uses 128-bit registers),
-/// the same multiplies and adds per lane and the same final tree, so the same bits.
+/// the same fused multiply-adds per lane and the same final tree, so the same bits.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn dot_avx2(x: &[f32], w: &[f64]) -> f64 {
     use std::arch::x86_64::*;
     let n = x.len().min(w.len());
@@ -93,12 +95,12 @@ unsafe fn dot_avx2(x: &[f32], w: &[f64]) -> f64 {
             // SAFETY: at + 4k + 3 < blocks·LANES ≤ n, within both slices.
             let xv = _mm256_cvtps_pd(_mm_loadu_ps(xp.add(at + 4 * k)));
             let wv = _mm256_loadu_pd(wp.add(at + 4 * k));
-            *a = _mm256_add_pd(*a, _mm256_mul_pd(xv, wv));
+            *a = _mm256_fmadd_pd(xv, wv, *a);
         }
     }
     let mut tail = 0.0;
     for j in blocks * LANES..n {
-        tail += f64::from(x[j]) * w[j];
+        tail = f64::from(x[j]).mul_add(w[j], tail);
     }
     // half[k] = acc[k] + acc[k + 8]; quarter[k] = half[k] + half[k + 4].
     let half_lo = _mm256_add_pd(acc[0], acc[2]);
@@ -109,7 +111,7 @@ unsafe fn dot_avx2(x: &[f32], w: &[f64]) -> f64 {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn axpy_avx2(a: f64, x: &[f32], out: &mut [f64]) {
     axpy_body(a, x, out)
 }
@@ -122,12 +124,20 @@ pub(crate) fn has_avx2() -> bool {
     *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2"))
 }
 
+/// Whether the processor has AVX2 and FMA (asked once): the fast build of these kernels.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    use std::sync::OnceLock;
+    static BOTH: OnceLock<bool> = OnceLock::new();
+    *BOTH.get_or_init(|| has_avx2() && std::arch::is_x86_feature_detected!("fma"))
+}
+
 /// Σⱼ xⱼwⱼ over min(len) entries, in [`LANES`] lanes.
 #[inline]
 pub fn dot(x: &[f32], w: &[f64]) -> f64 {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the processor supports AVX2 (checked at run time).
+    if has_avx2_fma() {
+        // SAFETY: the processor supports AVX2 and FMA (checked at run time).
         return unsafe { dot_avx2(x, w) };
     }
     dot_body(x, w)
@@ -137,8 +147,8 @@ pub fn dot(x: &[f32], w: &[f64]) -> f64 {
 #[inline]
 pub fn axpy(a: f64, x: &[f32], out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the processor supports AVX2 (checked at run time).
+    if has_avx2_fma() {
+        // SAFETY: the processor supports AVX2 and FMA (checked at run time).
         return unsafe { axpy_avx2(a, x, out) };
     }
     axpy_body(a, x, out)
