@@ -13,31 +13,42 @@ const THREADS: [usize; 4] = [1, 2, 3, 7];
 #[test]
 fn threaded_batch_gradients_equal_serial_bit_for_bit() {
     let m = 9 * block_rows(11) + 123; // ten blocks, the last one partial
-    let data = dense_data(m, 10, 21, |x| f64::from(x[0] - 2.0 * x[3]) + 0.5);
-    let objective = ModelKind::LeastSquares.build(10, 1, true, 0.1);
-    let theta = random_theta(11, 1.0, 3);
-    let batch: Vec<usize> = (0..m).collect();
-    let mut serial = vec![0.0; 12];
-    batch_sums(
-        &Serial,
-        objective.as_ref(),
-        &data,
-        &theta,
-        &batch,
-        &mut serial,
-    );
-    for threads in THREADS {
-        let engine = Threads::new(threads).unwrap();
-        let mut parallel = vec![1.0; 12]; // dirty on purpose: the engine must zero it
+                                      // Least squares on 10 features (the dot product's tail only) and logistic regression on 37
+                                      // (two blocks of the 16 SIMD lanes, a tail, and losses four rows at a time).
+    for (model, d) in [(ModelKind::LeastSquares, 10), (ModelKind::Logistic, 37)] {
+        let data = dense_data(m, d, 21, |x| {
+            let s = f64::from(x[0] - 2.0 * x[3]) + 0.5;
+            match model {
+                ModelKind::Logistic if s > 0.0 => 1.0,
+                ModelKind::Logistic => -1.0,
+                _ => s,
+            }
+        });
+        let objective = model.build(d, 2, true, 0.1);
+        let theta = random_theta(d + 1, 1.0, 3);
+        let batch: Vec<usize> = (0..m).collect();
+        let mut serial = vec![0.0; d + 2];
         batch_sums(
-            &engine,
+            &Serial,
             objective.as_ref(),
             &data,
             &theta,
             &batch,
-            &mut parallel,
+            &mut serial,
         );
-        assert_bits(&format!("{threads} threads"), &parallel, &serial);
+        for threads in THREADS {
+            let engine = Threads::new(threads).unwrap();
+            let mut parallel = vec![1.0; d + 2]; // dirty on purpose: the engine must zero it
+            batch_sums(
+                &engine,
+                objective.as_ref(),
+                &data,
+                &theta,
+                &batch,
+                &mut parallel,
+            );
+            assert_bits(&format!("{model:?}, {threads} threads"), &parallel, &serial);
+        }
     }
 }
 
