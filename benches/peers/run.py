@@ -118,7 +118,11 @@ def main():
         LAMBDA: [("'optimal' rate, 1 epoch", ("--schedule", "optimal", "--average", "--epochs", "1")),
                  ("'optimal' rate, 3 epochs", ("--schedule", "optimal", "--average", "--epochs", "3")),
                  ("inverse-time:1e-6 --lr 3, averaging from epoch 2, 3 epochs",
-                  ("--schedule", "inverse-time:1e-6", "--lr", "3", "--average", str(m), "--epochs", "3"))],
+                  ("--schedule", "inverse-time:1e-6", "--lr", "3", "--average", str(m), "--epochs", "3")),
+                 # File order (the generator writes rows in random order) makes an epoch half as
+                 # long, so there is time for a fourth, and only the last one is averaged.
+                 ("inverse-time:1e-6 --lr 2.5, file order, averaging the last of 4 epochs",
+                  ("--schedule", "inverse-time:1e-6", "--lr", "2.5", "--sampling", "cyclic", "--average", str(3 * m), "--epochs", "4"))],
         LAMBDA_STRONGER: [("'optimal' rate, 2 epochs", ("--schedule", "optimal", "--average", "--epochs", "2")),
                           ("constant --lr 0.5, averaging from epoch 2, 2 epochs",
                            ("--schedule", "constant", "--lr", "0.5", "--average", str(m), "--epochs", "2"))],
