@@ -5,10 +5,25 @@ mod common;
 
 use common::{assert_bits, dense_data, random_theta, sparse_data};
 use descent::engine::{batch_sums, block_rows, evaluate, Engine, Serial, Threads};
-use descent::objective::ModelKind;
+use descent::objective::{ModelKind, Objective};
 use descent::prelude::*;
 
 const THREADS: [usize; 4] = [1, 2, 3, 7];
+
+/// The gradient and loss sums of `batch` by `engine`, into a buffer first filled with `fill`
+/// (nonzero: the engine must clear it).
+fn sums(
+    engine: &dyn Engine,
+    objective: &dyn Objective,
+    data: &Dataset,
+    theta: &[f64],
+    batch: &[usize],
+    fill: f64,
+) -> Vec<f64> {
+    let mut out = vec![fill; objective.dim() + 1];
+    batch_sums(engine, objective, data, theta, batch, &mut out);
+    out
+}
 
 #[test]
 fn threaded_batch_gradients_equal_serial_bit_for_bit() {
@@ -27,26 +42,10 @@ fn threaded_batch_gradients_equal_serial_bit_for_bit() {
         let objective = model.build(d, 2, true, 0.1);
         let theta = random_theta(d + 1, 1.0, 3);
         let batch: Vec<usize> = (0..m).collect();
-        let mut serial = vec![0.0; d + 2];
-        batch_sums(
-            &Serial,
-            objective.as_ref(),
-            &data,
-            &theta,
-            &batch,
-            &mut serial,
-        );
+        let serial = sums(&Serial, objective.as_ref(), &data, &theta, &batch, 0.0);
         for threads in THREADS {
             let engine = Threads::new(threads).unwrap();
-            let mut parallel = vec![1.0; d + 2]; // dirty on purpose: the engine must zero it
-            batch_sums(
-                &engine,
-                objective.as_ref(),
-                &data,
-                &theta,
-                &batch,
-                &mut parallel,
-            );
+            let parallel = sums(&engine, objective.as_ref(), &data, &theta, &batch, 1.0);
             assert_bits(&format!("{model:?}, {threads} threads"), &parallel, &serial);
         }
     }
@@ -60,27 +59,11 @@ fn threaded_sparse_softmax_gradients_and_evaluation_equal_serial() {
     let objective = ModelKind::Softmax.build(d, 4, true, 0.01);
     let theta = random_theta(objective.dim(), 0.5, 4);
     let batch: Vec<usize> = (0..m).rev().step_by(2).collect();
-    let mut serial = vec![0.0; objective.dim() + 1];
-    batch_sums(
-        &Serial,
-        objective.as_ref(),
-        &data,
-        &theta,
-        &batch,
-        &mut serial,
-    );
+    let serial = sums(&Serial, objective.as_ref(), &data, &theta, &batch, 0.0);
     let reference = evaluate(&Serial, objective.as_ref(), &data, &theta);
     for threads in THREADS {
         let engine = Threads::new(threads).unwrap();
-        let mut parallel = vec![0.0; objective.dim() + 1];
-        batch_sums(
-            &engine,
-            objective.as_ref(),
-            &data,
-            &theta,
-            &batch,
-            &mut parallel,
-        );
+        let parallel = sums(&engine, objective.as_ref(), &data, &theta, &batch, 0.0);
         assert_bits(&format!("{threads} threads"), &parallel, &serial);
         let e = evaluate(&engine, objective.as_ref(), &data, &theta);
         assert_eq!(
