@@ -58,11 +58,13 @@ pub struct HogwildOutcome {
 }
 
 /// Positions [start, end) of an epoch during which the scale S stays above [`TINY`], with
-/// S before each position and after the last (`scale[k]` is S before position start + k).
+/// S before each position and after the last (`scale[k]` is S before position start + k) and
+/// the rate at each position (`rate[k]`, evaluated once).
 struct Segment {
     start: usize,
     end: usize,
     scale: Vec<f64>,
+    rate: Vec<f64>,
     /// Whether S fell below [`TINY`] at the end (v is then rescaled and S starts at 1).
     fold: bool,
 }
@@ -81,14 +83,16 @@ fn segments(
         start: 0,
         end: 0,
         scale: vec![carried],
+        rate: Vec::new(),
         fold: false,
     };
     for k in 0..m {
-        let shrink = 1.0 - rate(k) * lambda;
+        let eta = rate(k);
+        let shrink = 1.0 - eta * lambda;
         if shrink <= 0.0 || !shrink.is_finite() {
             return Err(Error::config(
                 "--lr",
-                rate(k),
+                eta,
                 format!(
                     "with --l2 {lambda}, the L2 shrink factor 1 - lr·l2 is {shrink}, not positive: lower --lr or --l2"
                 ),
@@ -96,6 +100,7 @@ fn segments(
         }
         let s = current.scale[current.scale.len() - 1] * shrink;
         current.scale.push(s);
+        current.rate.push(eta);
         current.end = k + 1;
         if s < TINY {
             current.fold = true;
@@ -103,6 +108,7 @@ fn segments(
                 start: k + 1,
                 end: k + 1,
                 scale: vec![1.0],
+                rate: Vec::new(),
                 fold: false,
             };
             out.push(std::mem::replace(&mut current, next));
@@ -160,11 +166,11 @@ pub fn train(
                             let i = order[k];
                             let x = data.row(i);
                             let b = if intercept { shared.get(d) } else { 0.0 };
-                            let s = segment.scale[k - segment.start];
-                            let margin = s * x.dot_by(|j| shared.get(j)) + b;
+                            let at = k - segment.start;
+                            let margin = segment.scale[at] * x.dot_by(|j| shared.get(j)) + b;
                             let g = model.dloss_at(margin, data.target(i));
-                            let eta = rate(k);
-                            let step = eta * g / segment.scale[k + 1 - segment.start];
+                            let eta = segment.rate[at];
+                            let step = eta * g / segment.scale[at + 1];
                             if step != 0.0 {
                                 x.for_each(|j, xj| shared.set(j, shared.get(j) - step * xj));
                             }

@@ -279,6 +279,8 @@ impl Dataset {
                 indptr, entries, ..
             } => {
                 indptr.iter().for_each(|&p| h.add(p as u64));
+                // All indices, then all values: the order of the separate arrays rows were
+                // once kept in, so checkpoints keep recognizing their data.
                 entries.iter().for_each(|e| h.add(e.index.into()));
                 entries.iter().for_each(|e| h.add(e.value.to_bits().into()));
             }

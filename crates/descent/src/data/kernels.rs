@@ -26,11 +26,7 @@ fn dot_body(x: &[f32], w: &[f64]) -> f64 {
             acc[k] = f64::from(xc[k]).mul_add(wc[k], acc[k]);
         }
     }
-    let mut tail = 0.0;
-    for (&xv, &wv) in xs.remainder().iter().zip(ws.remainder()) {
-        tail = f64::from(xv).mul_add(wv, tail);
-    }
-    // A fixed tree: lanes k and k + 8, then k and k + 4, k and k + 2, then the last pair.
+    // A fixed tree: lanes k and k + 8, then k and k + 4, then `finish`.
     let mut half = [0.0f64; 8];
     for k in 0..8 {
         half[k] = acc[k] + acc[k + 8];
@@ -41,6 +37,20 @@ fn dot_body(x: &[f32], w: &[f64]) -> f64 {
         half[2] + half[6],
         half[3] + half[7],
     ];
+    finish(quarter, tail(xs.remainder(), ws.remainder()))
+}
+
+/// The products past the last full block of [`LANES`], one after another.
+#[inline(always)]
+fn tail(x: &[f32], w: &[f64]) -> f64 {
+    x.iter()
+        .zip(w)
+        .fold(0.0, |sum, (&xv, &wv)| f64::from(xv).mul_add(wv, sum))
+}
+
+/// The last levels of the tree, (q₀ + q₂) + (q₁ + q₃), then the tail: shared by every build.
+#[inline(always)]
+fn finish(quarter: [f64; 4], tail: f64) -> f64 {
     ((quarter[0] + quarter[2]) + (quarter[1] + quarter[3])) + tail
 }
 
@@ -98,16 +108,13 @@ unsafe fn dot_avx2(x: &[f32], w: &[f64]) -> f64 {
             *a = _mm256_fmadd_pd(xv, wv, *a);
         }
     }
-    let mut tail = 0.0;
-    for j in blocks * LANES..n {
-        tail = f64::from(x[j]).mul_add(w[j], tail);
-    }
     // half[k] = acc[k] + acc[k + 8]; quarter[k] = half[k] + half[k + 4].
     let half_lo = _mm256_add_pd(acc[0], acc[2]);
     let half_hi = _mm256_add_pd(acc[1], acc[3]);
     let mut quarter = [0.0f64; 4];
     _mm256_storeu_pd(quarter.as_mut_ptr(), _mm256_add_pd(half_lo, half_hi));
-    ((quarter[0] + quarter[2]) + (quarter[1] + quarter[3])) + tail
+    let done = blocks * LANES;
+    finish(quarter, tail(&x[done..n], &w[done..n]))
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -61,7 +61,7 @@ impl Row<'_> {
                 for (j, &v) in x.iter().enumerate() {
                     acc[j & 3] += f64::from(v) * w(j);
                 }
-                (acc[0] + acc[1]) + (acc[2] + acc[3])
+                pairwise(acc, 0.0)
             }
         }
     }
@@ -131,7 +131,7 @@ fn sparse_dot_by(entries: &[Entry], w: impl Fn(usize) -> f64) -> f64 {
             acc[k] += f64::from(c[k].value) * w(c[k].index as usize);
         }
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+    pairwise(acc, tail)
 }
 
 /// [`sparse_dot`] and [`squared_norm`] in one loop.
@@ -152,10 +152,7 @@ fn sparse_dot_and_squared_norm(entries: &[Entry], w: &[f64]) -> (f64, f64) {
             sq[k] += v * v;
         }
     }
-    (
-        (dot[0] + dot[1]) + (dot[2] + dot[3]) + dot_tail,
-        (sq[0] + sq[1]) + (sq[2] + sq[3]) + sq_tail,
-    )
+    (pairwise(dot, dot_tail), pairwise(sq, sq_tail))
 }
 
 /// Σ value(item)² in four interleaved partial sums (so the additions do not wait on each
@@ -171,6 +168,13 @@ fn squared_norm<T>(items: &[T], value: impl Fn(&T) -> f32) -> f64 {
             acc[k] += square(&c[k]);
         }
     }
+    pairwise(acc, tail)
+}
+
+/// Four partial sums added as ((s₀ + s₁) + (s₂ + s₃)) + tail: the one order of every sum kept
+/// in four lanes here.
+#[inline(always)]
+fn pairwise(acc: [f64; 4], tail: f64) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 

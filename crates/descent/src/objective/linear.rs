@@ -133,10 +133,9 @@ impl<L: MarginLoss> Objective for Linear<L> {
                 let margins = xs.map(|x| self.margin(theta, Row::Dense(x)));
                 let targets = std::array::from_fn(|k| data.target(g[k]));
                 let (losses, ds) = self.loss.loss_and_dloss4(margins, targets);
-                total += losses[0];
-                total += losses[1];
-                total += losses[2];
-                total += losses[3];
+                for loss in losses {
+                    total += loss;
+                }
                 kernels::axpy4(ds, xs, &mut grad[..d]);
                 if self.intercept {
                     grad[d] += (ds[0] + ds[1]) + (ds[2] + ds[3]);

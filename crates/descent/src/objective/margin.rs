@@ -51,7 +51,7 @@ pub struct Logistic;
 impl MarginLoss for Logistic {
     const NAME: &'static str = "logistic";
     fn loss(&self, m: f64, y: f64) -> f64 {
-        self.loss_and_dloss(m, y).0
+        softplus::softplus(-y * m)
     }
     fn dloss(&self, m: f64, y: f64) -> f64 {
         -y * softplus::sigmoid(-y * m)

@@ -101,24 +101,37 @@ pub fn log1p_unit(e: f64) -> f64 {
     k * LN2_HI - ((hfsq - (s * (hfsq + r) + (k * LN2_LO + c))) - f)
 }
 
-/// σ(z) = 1/(1 + e^−z) from e = exp(−|z|), on the side that does not overflow: the bits of
-/// [`logistic`]'s second part, without its logarithm.
+/// log(1 + e^z) = max(z, 0) + log(1 + e) from e = exp(−|z|).
 #[inline(always)]
-pub fn sigmoid(z: f64) -> f64 {
-    let e = exp_nonpositive(-z.abs());
+fn softplus_from(z: f64, e: f64) -> f64 {
+    let positive_part = if z > 0.0 { z } else { 0.0 };
+    positive_part + log1p_unit(e)
+}
+
+/// σ(z) = 1/(1 + e^−z) from e = exp(−|z|), on the side that does not overflow.
+#[inline(always)]
+fn sigmoid_from(z: f64, e: f64) -> f64 {
     let numerator = if z >= 0.0 { 1.0 } else { e };
     numerator / (1.0 + e)
 }
 
-/// For z = −y·m: (log(1 + e^z), σ(z)), both from e = exp(−|z|).
+/// log(1 + e^z) without overflow: the bits of [`logistic`]'s first part, without its division.
+#[inline(always)]
+pub fn softplus(z: f64) -> f64 {
+    softplus_from(z, exp_nonpositive(-z.abs()))
+}
+
+/// σ(z) = 1/(1 + e^−z): the bits of [`logistic`]'s second part, without its logarithm.
+#[inline(always)]
+pub fn sigmoid(z: f64) -> f64 {
+    sigmoid_from(z, exp_nonpositive(-z.abs()))
+}
+
+/// For z = −y·m: (log(1 + e^z), σ(z)), both from one e = exp(−|z|).
 #[inline(always)]
 pub fn logistic(z: f64) -> (f64, f64) {
     let e = exp_nonpositive(-z.abs());
-    let positive_part = if z > 0.0 { z } else { 0.0 };
-    let loss = positive_part + log1p_unit(e);
-    let numerator = if z >= 0.0 { 1.0 } else { e };
-    let sigma = numerator / (1.0 + e);
-    (loss, sigma)
+    (softplus_from(z, e), sigmoid_from(z, e))
 }
 
 /// [`logistic`] of four values at once: AVX2 when the processor has it, the same bits either
@@ -323,6 +336,12 @@ mod tests {
                 assert_eq!(loss[k].to_bits(), l.to_bits(), "loss at {}", z[k]);
                 assert_eq!(sigma[k].to_bits(), s.to_bits(), "sigma at {}", z[k]);
                 assert_eq!(sigmoid(z[k]).to_bits(), s.to_bits(), "sigmoid at {}", z[k]);
+                assert_eq!(
+                    softplus(z[k]).to_bits(),
+                    l.to_bits(),
+                    "softplus at {}",
+                    z[k]
+                );
             }
         }
         let (loss, sigma) = logistic4([f64::NAN; 4]);
