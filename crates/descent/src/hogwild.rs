@@ -155,14 +155,8 @@ pub fn train(
                     let mine: Vec<usize> = positions.clone().skip(p).step_by(threads).collect();
                     scope.spawn(move || {
                         for (n, &k) in mine.iter().enumerate() {
-                            // Rows come in random order: fetch the next one early (see
-                            // `batches::InMemory`).
-                            if let Some(&next) = mine.get(n + 1) {
-                                data.prefetch(order[next]);
-                            }
-                            if let Some(&after) = mine.get(n + 2) {
-                                data.prefetch_meta(order[after]);
-                            }
+                            // Rows come in random order: ask for those ahead early.
+                            data.read_ahead(|k| mine.get(n + k).map(|&p| order[p]));
                             let i = order[k];
                             let x = data.row(i);
                             let b = if intercept { shared.get(d) } else { 0.0 };

@@ -178,11 +178,12 @@ pub fn from_parts(
             Features::Sparse {
                 dim: meta.features,
                 indptr: indptr.into_iter().map(|p| p as usize).collect(),
-                entries: indices
-                    .into_iter()
-                    .zip(values)
-                    .map(|(j, v)| Entry::new(j as u32, v))
-                    .collect(),
+                entries: super::pages::collect_huge(
+                    indices
+                        .into_iter()
+                        .zip(values)
+                        .map(|(j, v)| Entry::new(j as u32, v)),
+                ),
             }
         }
         other => return Err(bad(format!("unknown kind '{other}'"))),

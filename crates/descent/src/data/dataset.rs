@@ -42,11 +42,9 @@ impl Features {
         Ok(Features::Sparse {
             dim,
             indptr,
-            entries: indices
-                .iter()
-                .zip(values)
-                .map(|(&j, &v)| Entry::new(j, v))
-                .collect(),
+            entries: super::pages::collect_huge(
+                indices.iter().zip(values).map(|(&j, &v)| Entry::new(j, v)),
+            ),
         })
     }
 }
@@ -198,57 +196,6 @@ impl Dataset {
                 indptr, entries, ..
             } => Row::Sparse(&entries[indptr[i]..indptr[i + 1]]),
         }
-    }
-
-    /// Asks the processor to start loading row `i` into cache (a hint; no effect on results).
-    /// SGD walks rows in random order, so the next row is a cache miss unless fetched early.
-    #[inline]
-    pub fn prefetch(&self, i: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let fetch = |bytes: *const u8, len: usize| {
-                let mut offset = 0;
-                while offset < len {
-                    // SAFETY: prefetch never faults; the address lies inside a live slice.
-                    unsafe { _mm_prefetch::<_MM_HINT_T0>(bytes.add(offset).cast()) };
-                    offset += 64;
-                }
-            };
-            match self.row(i) {
-                Row::Dense(x) => fetch(x.as_ptr().cast(), std::mem::size_of_val(x)),
-                Row::Sparse(entries) => {
-                    fetch(entries.as_ptr().cast(), std::mem::size_of_val(entries))
-                }
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = i;
-    }
-
-    /// Hints the processor to fetch where row `i` is stored and its target (not the row's
-    /// values): one step ahead of [`prefetch`](Dataset::prefetch), whose own address lookup
-    /// then hits the cache.
-    #[inline]
-    pub fn prefetch_meta(&self, i: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let at = |p: *const i8| {
-                // SAFETY: prefetch never faults; the pointers come from live slices.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(p) }
-            };
-            if let Some(t) = self.targets.get(i) {
-                at((t as *const f64).cast());
-            }
-            if let Features::Sparse { indptr, .. } = &self.features {
-                if let Some(p) = indptr.get(i) {
-                    at((p as *const usize).cast());
-                }
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = i;
     }
 
     /// Target of row `i`.

@@ -59,7 +59,11 @@ pub fn parse(path: &Path, bytes: &[u8], features: Option<usize>, parts: usize) -
         }
         Ok(rows)
     })?;
-    let mut all = SparseRows::default();
+    // One allocation for all parts, in huge pages (SGD reads its rows in random order).
+    let mut all = SparseRows {
+        entries: super::pages::huge_vec(parsed.iter().map(|(_, p)| p.entries.len()).sum()),
+        ..SparseRows::default()
+    };
     for (first_line, part) in parsed {
         all.append(part, first_line - 1);
     }

@@ -19,6 +19,8 @@ mod dataset;
 pub mod kernels;
 pub mod libsvm;
 pub mod npy;
+mod pages;
+mod prefetch;
 mod row;
 mod scale;
 pub mod stream;

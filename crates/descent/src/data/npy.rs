@@ -359,9 +359,10 @@ pub(crate) fn read_matrix_f32((path, array): (&Path, &Array)) -> Result<Vec<f32>
             reason: "expected a little-endian float32 C-order matrix".into(),
         });
     }
-    Ok(array
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect())
+    Ok(super::pages::collect_huge(
+        array
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+    ))
 }

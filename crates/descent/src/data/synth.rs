@@ -263,11 +263,12 @@ impl Truth {
         let features = Features::Sparse {
             dim: spec.features,
             indptr,
-            entries: indices
-                .into_iter()
-                .zip(values)
-                .map(|(j, v)| Entry::new(j, v as f32))
-                .collect(),
+            entries: super::pages::collect_huge(
+                indices
+                    .into_iter()
+                    .zip(values)
+                    .map(|(j, v)| Entry::new(j, v as f32)),
+            ),
         };
         Dataset::new(features, targets, Source::default())
     }

@@ -1,0 +1,96 @@
+//! Reading rows ahead of a walk in random order.
+//!
+//! SGD visits rows in a shuffled order, so each row is a cache miss unless it is asked for
+//! early. How early, and into which cache, was measured on one shuffled SGD epoch over
+//! 300,000 RCV1-like rows (70 nonzeros, 560 bytes each; 2-core x86_64, data in huge pages):
+//!
+//! - The next row into L1: 0.078 s (reading the rows alone, without arithmetic: 0.057 s;
+//!   with no prefetch at all, 0.10 s). Asking further ahead into L1 gains nothing, not even
+//!   for the reads alone (0.057 s at distance 1 as at 8): a core has few slots for loads
+//!   that miss L1, and rows in flight there crowd out the weights' loads.
+//! - The row [`FAR`] steps ahead into L2, whose miss queue is deeper: 0.058-0.065 s (reads
+//!   alone: 0.039 s), for 16 to 32 steps alike; also asking for the next row into L1 then
+//!   changes nothing measurable, so only this is done.
+//! - Where a row is stored (its `indptr` entry) and its target a few steps before the row
+//!   itself, so the row's address is at hand when its prefetch is issued: without this, five
+//!   epochs take 0.58 s instead of 0.32 s (the prefetch of the row waits for its address).
+//!
+//! These are hints: they change no result, only when memory is read.
+
+use super::{Dataset, Features, Row};
+
+/// Rows this many steps ahead are asked into L2.
+pub const FAR: usize = 24;
+/// Offsets and targets this many steps ahead of [`FAR`] are asked into L1.
+const META: usize = 4;
+
+/// Which cache a prefetch fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    L1,
+    L2,
+}
+
+impl Dataset {
+    /// Asks for the rows of a walk ahead of where it is: `ahead(k)` is the row the walk visits
+    /// `k` steps after the current one, if any.
+    #[inline]
+    pub fn read_ahead(&self, ahead: impl Fn(usize) -> Option<usize>) {
+        if let Some(i) = ahead(FAR) {
+            self.prefetch_row(i, Level::L2);
+        }
+        if let Some(i) = ahead(FAR + META) {
+            self.prefetch_meta(i);
+        }
+    }
+
+    /// Asks for every cache line of row `i`'s values.
+    #[inline]
+    fn prefetch_row(&self, i: usize, level: Level) {
+        let (start, bytes): (*const u8, usize) = match self.row(i) {
+            Row::Dense(x) => (x.as_ptr().cast(), std::mem::size_of_val(x)),
+            Row::Sparse(entries) => (entries.as_ptr().cast(), std::mem::size_of_val(entries)),
+        };
+        if bytes == 0 {
+            return;
+        }
+        // Every line from the one holding the first byte to the one holding the last.
+        let last = start as usize + bytes - 1;
+        let mut line = start.wrapping_sub(start as usize % 64);
+        while line as usize <= last {
+            hint(line, level);
+            line = line.wrapping_add(64);
+        }
+    }
+
+    /// Asks for where row `i` is stored and its target (not its values).
+    #[inline]
+    fn prefetch_meta(&self, i: usize) {
+        if let Some(t) = self.targets().get(i) {
+            hint((t as *const f64).cast(), Level::L1);
+        }
+        if let Features::Sparse { indptr, .. } = self.features() {
+            if let Some(p) = indptr.get(i) {
+                hint((p as *const usize).cast(), Level::L1);
+            }
+        }
+    }
+}
+
+/// One prefetch instruction (nothing on other processors).
+#[inline(always)]
+fn hint(address: *const u8, level: Level) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0, _MM_HINT_T1};
+        // SAFETY: a prefetch never faults and changes no memory, whatever the address.
+        unsafe {
+            match level {
+                Level::L1 => _mm_prefetch::<_MM_HINT_T0>(address.cast()),
+                Level::L2 => _mm_prefetch::<_MM_HINT_T1>(address.cast()),
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (address, level);
+}
