@@ -156,7 +156,7 @@ pub fn train(
                     scope.spawn(move || {
                         for (n, &k) in mine.iter().enumerate() {
                             // Rows come in random order: ask for those ahead early.
-                            data.read_ahead(|k| mine.get(n + k).map(|&p| order[p]));
+                            data.read_ahead(|ahead| mine.get(n + ahead).map(|&p| order[p]));
                             let i = order[k];
                             let x = data.row(i);
                             let b = if intercept { shared.get(d) } else { 0.0 };

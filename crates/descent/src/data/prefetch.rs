@@ -20,7 +20,7 @@
 use super::{Dataset, Features, Row};
 
 /// Rows this many steps ahead are asked into L2.
-pub const FAR: usize = 24;
+const FAR: usize = 24;
 /// Offsets and targets this many steps ahead of [`FAR`] are asked into L1.
 const META: usize = 4;
 
