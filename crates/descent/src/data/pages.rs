@@ -72,18 +72,18 @@ mod tests {
         assert!(empty.is_empty());
     }
 
-    /// Where the kernel has transparent huge pages (not switched off), it takes the advice.
+    /// Where the kernel is built with transparent huge pages (its settings file exists), it
+    /// takes the advice, whatever the setting: `[never]` only stops it from acting on it.
     #[cfg(target_os = "linux")]
     #[test]
     fn the_kernel_takes_the_advice_where_it_has_huge_pages() {
         let setting = "/sys/kernel/mm/transparent_hugepage/enabled";
-        let Ok(modes) = std::fs::read_to_string(setting) else {
-            eprintln!("{setting} not readable: no transparent huge pages here");
+        if std::fs::metadata(setting).is_err() {
+            eprintln!("{setting} not found: this kernel has no transparent huge pages");
             return;
-        };
+        }
         let v: Vec<u8> = Vec::with_capacity(4 * MIN_BYTES);
-        let accepted = advise(v.as_ptr(), v.capacity());
-        assert_eq!(accepted, !modes.contains("[never]"), "modes: {modes}");
+        assert!(advise(v.as_ptr(), v.capacity()), "the advice was refused");
         assert!(
             !advise(v.as_ptr(), MIN_BYTES - 1),
             "small ranges are left alone"

@@ -37,16 +37,16 @@ impl Dataset {
     #[inline]
     pub fn read_ahead(&self, ahead: impl Fn(usize) -> Option<usize>) {
         if let Some(i) = ahead(FAR) {
-            self.prefetch_row(i, Level::L2);
+            self.prefetch_row(i);
         }
         if let Some(i) = ahead(FAR + META) {
             self.prefetch_meta(i);
         }
     }
 
-    /// Asks for every cache line of row `i`'s values.
+    /// Asks for every cache line of row `i`'s values, into L2.
     #[inline]
-    fn prefetch_row(&self, i: usize, level: Level) {
+    fn prefetch_row(&self, i: usize) {
         let (start, bytes): (*const u8, usize) = match self.row(i) {
             Row::Dense(x) => (x.as_ptr().cast(), std::mem::size_of_val(x)),
             Row::Sparse(entries) => (entries.as_ptr().cast(), std::mem::size_of_val(entries)),
@@ -58,7 +58,7 @@ impl Dataset {
         let last = start as usize + bytes - 1;
         let mut line = start.wrapping_sub(start as usize % 64);
         while line as usize <= last {
-            hint(line, level);
+            hint(line, Level::L2);
             line = line.wrapping_add(64);
         }
     }

@@ -64,15 +64,8 @@ pub fn exp_nonpositive(x: f64) -> f64 {
     // Q(r) by Estrin's scheme (pairs, then powers r², r⁴, r⁸): a dependency chain of about
     // ten operations instead of Horner's 24, which an SGD step waits for.
     let (r2, pair) = (r * r, |k: usize| C[k] + C[k + 1] * r);
-    let (r4, p0, p1, p2, p3, p4, p5) = (
-        r2 * r2,
-        pair(0),
-        pair(2),
-        pair(4),
-        pair(6),
-        pair(8),
-        pair(10),
-    );
+    let [p0, p1, p2, p3, p4, p5] = std::array::from_fn(|k| pair(2 * k));
+    let r4 = r2 * r2;
     let (r8, a, b, c) = (r4 * r4, p0 + p1 * r2, p2 + p3 * r2, p4 + p5 * r2);
     let q = (a + b * r4) + c * r8;
     let p = 1.0 + (r + r2 * q);
@@ -181,15 +174,8 @@ mod avx2 {
         );
         let r2 = _mm256_mul_pd(r, r);
         let pair = |k: usize| _mm256_add_pd(splat(C[k]), _mm256_mul_pd(splat(C[k + 1]), r));
-        let (r4, p0, p1, p2, p3, p4, p5) = (
-            _mm256_mul_pd(r2, r2),
-            pair(0),
-            pair(2),
-            pair(4),
-            pair(6),
-            pair(8),
-            pair(10),
-        );
+        let [p0, p1, p2, p3, p4, p5] = std::array::from_fn(|k| pair(2 * k));
+        let r4 = _mm256_mul_pd(r2, r2);
         let r8 = _mm256_mul_pd(r4, r4);
         let a = _mm256_add_pd(p0, _mm256_mul_pd(p1, r2));
         let b = _mm256_add_pd(p2, _mm256_mul_pd(p3, r2));
