@@ -164,7 +164,8 @@ pub fn train(
                             let margin = segment.scale[at] * x.dot_by(|j| shared.get(j)) + b;
                             let g = model.dloss_at(margin, data.target(i));
                             let eta = segment.rate[at];
-                            let step = eta * g / segment.scale[at + 1];
+                            // In the lazy path's order: η/S is known before g.
+                            let step = eta / segment.scale[at + 1] * g;
                             if step != 0.0 {
                                 x.for_each(|j, xj| shared.set(j, shared.get(j) - step * xj));
                             }
