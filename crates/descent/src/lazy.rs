@@ -205,7 +205,8 @@ impl<'a> LazyLinear<'a> {
             let x = data.row(i);
             let (v, v_norm2) = (&mut self.v, &mut self.v_norm2);
             if closed_form {
-                x.for_each(|j, xj| v[j] -= step * xj);
+                // v − step·x, as v + (−step)·x: the same bits, in the row kernel.
+                x.axpy(-step, v);
                 *v_norm2 = (*v_norm2 + step * (step * xx - 2.0 * xv)).max(0.0);
             } else {
                 // The change of ‖v‖² in four interleaved partial sums (one sum would make every

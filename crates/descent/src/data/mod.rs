@@ -23,6 +23,7 @@ mod pages;
 mod prefetch;
 mod row;
 mod scale;
+mod sparse;
 pub mod stream;
 pub mod summary;
 pub mod synth;

@@ -1,5 +1,7 @@
 //! One sample's features, borrowed from a [`Dataset`](super::Dataset).
 
+use super::sparse::pairwise;
+
 /// One stored nonzero of a sparse row: its 0-based feature index and its value, side by side,
 /// so a row is one contiguous run of memory (SGD visits rows in random order, and every
 /// separate array would be one more cache and TLB miss per row).
@@ -35,7 +37,7 @@ impl Row<'_> {
     pub fn dot(&self, w: &[f64]) -> f64 {
         match *self {
             Row::Dense(x) => super::kernels::dot(x, w),
-            Row::Sparse(entries) => sparse_dot(entries, w),
+            Row::Sparse(entries) => super::sparse::dot(entries, w),
         }
     }
 
@@ -45,7 +47,7 @@ impl Row<'_> {
     pub fn dot_and_squared_norm(&self, w: &[f64]) -> (f64, f64) {
         match *self {
             Row::Dense(x) => (super::kernels::dot(x, w), squared_norm(x, |&v| v)),
-            Row::Sparse(entries) => sparse_dot_and_squared_norm(entries, w),
+            Row::Sparse(entries) => super::sparse::dot_and_squared_norm(entries, w),
         }
     }
 
@@ -55,7 +57,7 @@ impl Row<'_> {
     #[inline]
     pub fn dot_by(&self, w: impl Fn(usize) -> f64) -> f64 {
         match *self {
-            Row::Sparse(entries) => sparse_dot_by(entries, w),
+            Row::Sparse(entries) => super::sparse::dot_by(entries, w),
             Row::Dense(x) => {
                 let mut acc = [0.0f64; 4];
                 for (j, &v) in x.iter().enumerate() {
@@ -71,11 +73,7 @@ impl Row<'_> {
     pub fn axpy(&self, a: f64, out: &mut [f64]) {
         match *self {
             Row::Dense(x) => super::kernels::axpy(a, x, out),
-            Row::Sparse(entries) => {
-                for e in entries {
-                    out[e.index as usize] += a * f64::from(e.value);
-                }
-            }
+            Row::Sparse(entries) => super::sparse::axpy(a, entries, out),
         }
     }
 
@@ -95,7 +93,7 @@ impl Row<'_> {
     pub fn squared_norm(&self) -> f64 {
         match *self {
             Row::Dense(x) => squared_norm(x, |&v| v),
-            Row::Sparse(entries) => squared_norm(entries, |e| e.value),
+            Row::Sparse(entries) => super::sparse::squared_norm(entries),
         }
     }
 
@@ -106,53 +104,6 @@ impl Row<'_> {
             Row::Sparse(entries) => entries.len(),
         }
     }
-}
-
-/// Σ values[k]·w[indices[k]] in four interleaved partial sums, so the additions do not wait on
-/// each other (one sum's chain costs a float latency per nonzero), added as
-/// ((s0 + s1) + (s2 + s3)) + the remainder.
-#[inline]
-fn sparse_dot(entries: &[Entry], w: &[f64]) -> f64 {
-    sparse_dot_by(entries, |j| w[j])
-}
-
-/// [`sparse_dot`] with the weights read through `w(j)`.
-#[inline]
-fn sparse_dot_by(entries: &[Entry], w: impl Fn(usize) -> f64) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let chunks = entries.chunks_exact(4);
-    let tail: f64 = chunks
-        .remainder()
-        .iter()
-        .map(|e| f64::from(e.value) * w(e.index as usize))
-        .sum();
-    for c in chunks {
-        for k in 0..4 {
-            acc[k] += f64::from(c[k].value) * w(c[k].index as usize);
-        }
-    }
-    pairwise(acc, tail)
-}
-
-/// [`sparse_dot`] and [`squared_norm`] in one loop.
-#[inline]
-fn sparse_dot_and_squared_norm(entries: &[Entry], w: &[f64]) -> (f64, f64) {
-    let (mut dot, mut sq) = ([0.0f64; 4], [0.0f64; 4]);
-    let chunks = entries.chunks_exact(4);
-    let rest = chunks.remainder().iter();
-    let dot_tail: f64 = rest
-        .clone()
-        .map(|e| f64::from(e.value) * w[e.index as usize])
-        .sum();
-    let sq_tail: f64 = rest.map(|e| f64::from(e.value) * f64::from(e.value)).sum();
-    for c in chunks {
-        for k in 0..4 {
-            let v = f64::from(c[k].value);
-            dot[k] += v * w[c[k].index as usize];
-            sq[k] += v * v;
-        }
-    }
-    (pairwise(dot, dot_tail), pairwise(sq, sq_tail))
 }
 
 /// Σ value(item)² in four interleaved partial sums (so the additions do not wait on each
@@ -169,13 +120,6 @@ fn squared_norm<T>(items: &[T], value: impl Fn(&T) -> f32) -> f64 {
         }
     }
     pairwise(acc, tail)
-}
-
-/// Four partial sums added as ((s₀ + s₁) + (s₂ + s₃)) + tail: the one order of every sum kept
-/// in four lanes here.
-#[inline(always)]
-fn pairwise(acc: [f64; 4], tail: f64) -> f64 {
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 #[cfg(test)]
