@@ -19,6 +19,10 @@ pub struct Batch<'a> {
     /// Samples in the whole batch: `rows.len()`, except in data-parallel training, where
     /// each process holds a part of it and the gradient sums are added across processes.
     pub size: usize,
+    /// The rows of `data` the walk visits after this batch, next first, when it visits single
+    /// samples in random order in memory (else empty): whoever computes the update reads them
+    /// ahead (see [`Dataset::read_ahead`]).
+    pub ahead: &'a [usize],
 }
 
 impl<'a> Batch<'a> {
@@ -28,6 +32,7 @@ impl<'a> Batch<'a> {
             data,
             rows,
             size: rows.len(),
+            ahead: &[],
         }
     }
 }
@@ -117,16 +122,16 @@ impl Batches for InMemory<'_> {
     }
 
     fn next_batch(&mut self, _rng: &mut Rng) -> Result<Option<Batch<'_>>> {
-        let batch = self.sampler.batch(self.next);
+        let at = self.next;
         self.next += 1;
-        // Single samples come in random order: ask for the rows ahead early (see
-        // `data::prefetch`).
-        if let Some(&[_]) = batch {
-            let at = self.next - 1;
-            self.data
-                .read_ahead(|k| self.sampler.batch(at + k).and_then(|b| b.first().copied()));
-        }
-        Ok(batch.map(|b| Batch::local(self.data, b)))
+        Ok(self.sampler.batch(at).map(|rows| Batch {
+            // Single samples come in random order: the update reads the next ones ahead.
+            ahead: match rows {
+                [_] => self.sampler.after(at),
+                _ => &[],
+            },
+            ..Batch::local(self.data, rows)
+        }))
     }
 
     fn skip(&mut self, batches: u64, _rng: &mut Rng) -> Result<()> {

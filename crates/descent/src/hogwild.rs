@@ -155,13 +155,14 @@ pub fn train(
                     let mine: Vec<usize> = positions.clone().skip(p).step_by(threads).collect();
                     scope.spawn(move || {
                         for (n, &k) in mine.iter().enumerate() {
-                            // Rows come in random order: ask for those ahead early.
-                            data.read_ahead(|ahead| mine.get(n + ahead).map(|&p| order[p]));
                             let i = order[k];
                             let x = data.row(i);
                             let b = if intercept { shared.get(d) } else { 0.0 };
                             let at = k - segment.start;
                             let margin = segment.scale[at] * x.dot_by(|j| shared.get(j)) + b;
+                            // Rows come in random order: ask for those ahead early, while the
+                            // step waits for its loss derivative (as the serial step does).
+                            data.read_ahead(|ahead| mine.get(n + ahead).map(|&p| order[p]));
                             let g = model.dloss_at(margin, data.target(i));
                             let eta = segment.rate[at];
                             // In the lazy path's order: η/S is known before g.

@@ -186,4 +186,13 @@ impl Sampler {
         (start < self.order.len())
             .then(|| &self.order[start..(start + self.batch).min(self.order.len())])
     }
+
+    /// The samples of the epoch after batch `k`, in order (empty past the end).
+    pub fn after(&self, k: usize) -> &[usize] {
+        let end = k
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(self.batch))
+            .map_or(self.order.len(), |e| e.min(self.order.len()));
+        &self.order[end..]
+    }
 }

@@ -153,6 +153,7 @@ impl Batches for Shard<'_> {
             data: self.data,
             rows: &self.rows,
             size: global.len(),
+            ahead: &[],
         }))
     }
 

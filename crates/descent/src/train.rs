@@ -646,7 +646,7 @@ impl Run<'_> {
         let dim = self.theta.len();
         if let Some(lz) = &mut self.lazy {
             let checked = n % LAZY_CHECK_EVERY == 0;
-            let loss = lz.step(data, rows, lr, n, observed || checked);
+            let loss = lz.step(data, rows, batch.ahead, lr, n, observed || checked);
             if observed {
                 self.batch_loss = loss;
             }
@@ -655,6 +655,7 @@ impl Run<'_> {
             }
             Verdict::Fine
         } else {
+            data.read_upcoming(batch.ahead);
             batch_sums(engine, objective, data, &self.theta, rows, &mut self.sums);
             let (grad, loss) = self.sums.split_at_mut(dim);
             let size = batch.size as f64;

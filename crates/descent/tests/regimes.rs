@@ -150,3 +150,23 @@ fn samplers_visit_what_they_promise() {
         "draws with replacement repeat samples within an epoch"
     );
 }
+
+#[test]
+fn what_comes_after_a_batch_is_the_rest_of_the_epoch() {
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+    for regime in [Regime::Sgd, Regime::MiniBatch(4)] {
+        let m = 23;
+        let mut sampler = Sampler::new(regime, Sampling::Shuffle, m);
+        sampler.draw(&mut rng);
+        let batches: Vec<Vec<usize>> = (0..)
+            .map_while(|k| sampler.batch(k).map(<[usize]>::to_vec))
+            .collect();
+        for k in 0..batches.len() + 2 {
+            let rest: Vec<usize> = batches.iter().skip(k + 1).flatten().copied().collect();
+            assert_eq!(sampler.after(k), &rest[..], "{regime} after batch {k}");
+        }
+    }
+    let mut huge = Sampler::new(Regime::Sgd, Sampling::Cyclic, 3);
+    huge.draw(&mut rng);
+    assert!(huge.after(usize::MAX).is_empty());
+}
