@@ -29,6 +29,10 @@ const TINY: f64 = 1e-9;
 /// The lazily scaled parameters (and their average).
 pub struct LazyLinear<'a> {
     model: &'a dyn MarginModel,
+    /// The model's L2 weight λ and whether it has an intercept, asked once (not through the
+    /// model's vtable at every step).
+    lambda: f64,
+    intercept: bool,
     d: usize,
     v: Vec<f64>,
     s: f64,
@@ -110,6 +114,8 @@ impl<'a> LazyLinear<'a> {
         let v_norm2 = v.iter().map(|x| x * x).sum();
         LazyLinear {
             model,
+            lambda: model.l2(),
+            intercept: model.has_intercept(),
             d,
             b: if model.has_intercept() { theta[d] } else { 0.0 },
             v,
@@ -275,7 +281,7 @@ impl<'a> LazyLinear<'a> {
     /// wanted or not finite; else 0.
     fn penalized(&self, loss_sum: f64, size: f64, want_loss: bool) -> f64 {
         if want_loss || !loss_sum.is_finite() {
-            loss_sum / size + 0.5 * self.model.l2() * self.s * self.s * self.v_norm2
+            loss_sum / size + 0.5 * self.lambda * self.s * self.s * self.v_norm2
         } else {
             0.0
         }
@@ -284,7 +290,7 @@ impl<'a> LazyLinear<'a> {
     /// The L2 shrink s ← (1 − ηλ)·s, renormalizing v when s gets tiny (or the factor is not
     /// positive); returns whether v was renormalized.
     fn shrink(&mut self, eta: f64) -> bool {
-        let shrink = 1.0 - eta * self.model.l2();
+        let shrink = 1.0 - eta * self.lambda;
         if shrink <= 0.0 {
             self.rescale(shrink);
             return true;
@@ -327,7 +333,7 @@ impl<'a> LazyLinear<'a> {
 
     /// b ← b − η·(Σ ℓ')/|B|, with an intercept.
     fn step_intercept(&mut self, eta: f64, d_sum: f64, size: f64) {
-        if self.model.has_intercept() {
+        if self.intercept {
             self.b -= eta * d_sum / size;
         }
     }
@@ -348,7 +354,7 @@ impl<'a> LazyLinear<'a> {
         for (t, v) in theta.iter_mut().zip(&self.v) {
             *t = self.s * v;
         }
-        if self.model.has_intercept() {
+        if self.intercept {
             theta[self.d] = self.b;
         }
     }
@@ -360,7 +366,7 @@ impl<'a> LazyLinear<'a> {
                 for ((m, u), v) in mean.iter_mut().zip(&avg.u).zip(&self.v) {
                     *m = avg.a * u + avg.bv * v;
                 }
-                if self.model.has_intercept() {
+                if self.intercept {
                     mean[self.d] = avg.b;
                 }
             }
