@@ -46,7 +46,7 @@ impl Row<'_> {
     #[inline]
     pub fn dot_and_squared_norm(&self, w: &[f64]) -> (f64, f64) {
         match *self {
-            Row::Dense(x) => (super::kernels::dot(x, w), squared_norm(x, |&v| v)),
+            Row::Dense(x) => (super::kernels::dot(x, w), squared_norm(x)),
             Row::Sparse(entries) => super::sparse::dot_and_squared_norm(entries, w),
         }
     }
@@ -92,7 +92,7 @@ impl Row<'_> {
     /// ‖x‖², in four interleaved partial sums.
     pub fn squared_norm(&self) -> f64 {
         match *self {
-            Row::Dense(x) => squared_norm(x, |&v| v),
+            Row::Dense(x) => squared_norm(x),
             Row::Sparse(entries) => super::sparse::squared_norm(entries),
         }
     }
@@ -106,20 +106,10 @@ impl Row<'_> {
     }
 }
 
-/// Σ value(item)² in four interleaved partial sums (so the additions do not wait on each
-/// other), added as ((s0 + s1) + (s2 + s3)) + the remainder.
+/// ‖x‖² of a dense row, in the four partial sums of every sparse sum (`data::sparse`).
 #[inline]
-fn squared_norm<T>(items: &[T], value: impl Fn(&T) -> f32) -> f64 {
-    let square = |item: &T| f64::from(value(item)) * f64::from(value(item));
-    let mut acc = [0.0f64; 4];
-    let chunks = items.chunks_exact(4);
-    let tail: f64 = chunks.remainder().iter().map(square).sum();
-    for c in chunks {
-        for k in 0..4 {
-            acc[k] += square(&c[k]);
-        }
-    }
-    pairwise(acc, tail)
+fn squared_norm(x: &[f32]) -> f64 {
+    super::sparse::sum4(x, |&v| f64::from(v) * f64::from(v))
 }
 
 #[cfg(test)]

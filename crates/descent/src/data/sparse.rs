@@ -58,11 +58,11 @@ pub(super) fn squared_norm(entries: &[Entry]) -> f64 {
     sum4(entries, |e| f64::from(e.value) * f64::from(e.value))
 }
 
-/// Σ term(e) in the order above.
+/// Σ term(item) in the order above (dense rows' ‖x‖² uses it too).
 #[inline(always)]
-fn sum4(entries: &[Entry], term: impl Fn(&Entry) -> f64) -> f64 {
+pub(super) fn sum4<T>(items: &[T], term: impl Fn(&T) -> f64) -> f64 {
     let mut acc = [0.0f64; 4];
-    let chunks = entries.chunks_exact(4);
+    let chunks = items.chunks_exact(4);
     let tail = remainder_sum(chunks.remainder(), &term);
     for c in chunks {
         for k in 0..4 {
@@ -74,7 +74,7 @@ fn sum4(entries: &[Entry], term: impl Fn(&Entry) -> f64) -> f64 {
 
 /// The terms past the last group of four, one after another.
 #[inline(always)]
-fn remainder_sum(rest: &[Entry], term: impl Fn(&Entry) -> f64) -> f64 {
+fn remainder_sum<T>(rest: &[T], term: impl Fn(&T) -> f64) -> f64 {
     rest.iter().map(term).sum()
 }
 
