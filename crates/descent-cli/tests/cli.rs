@@ -526,6 +526,13 @@ fn bench_measures_bandwidth_and_throughput() {
         assert!(row["samples_per_second"].as_f64().unwrap() > 0.0, "{row}");
         assert!(row["bandwidth_fraction"].as_f64().unwrap() > 0.0);
     }
+    let sgd = r["sgd_updates"].as_array().unwrap();
+    let names: Vec<&str> = sgd.iter().map(|u| u["data"].as_str().unwrap()).collect();
+    assert_eq!(names, ["dense", "sparse"]);
+    for u in sgd {
+        assert!(u["samples_per_second"].as_f64().unwrap() > 0.0, "{u}");
+        assert_eq!(u["threads"], 1);
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Measurements of this machine: memory read bandwidth and gradient throughput. Used by
-//! `descent bench` and the demo's hardware experiment. Timings are measured, never asserted.
+//! Measurements of this machine: memory read bandwidth, gradient throughput, and SGD's update
+//! rate. Used by `descent bench` and the demo's hardware experiment. Timings are measured,
+//! never asserted.
 
 use crate::data::Dataset;
 use crate::engine::{batch_sums, Engine};
@@ -79,4 +80,36 @@ pub fn gradient_throughput(
     }
     std::hint::black_box(&sums);
     data.len() as f64 / best
+}
+
+/// SGD updates per second: shuffled epochs of single-sample steps through the trainer (the
+/// O(nnz) lazy path on sparse rows of L2 linear models, the generic step otherwise) at a
+/// constant rate `eta`, the best epoch's training time after a warm-up, epochs repeated until
+/// `budget` seconds are spent (at least 3). Unlike [`gradient_throughput`] with batches of one,
+/// no d-long gradient is formed per sample.
+pub fn sgd_throughput(
+    objective: &dyn Objective,
+    data: &Dataset,
+    eta: f64,
+    budget: f64,
+) -> crate::Result<f64> {
+    let epoch = |seed: u64| -> crate::Result<f64> {
+        let outcome = crate::train::Trainer::new(objective, data)
+            .regime(crate::regime::Regime::Sgd)
+            .sampling(crate::regime::Sampling::Shuffle)
+            .schedule(crate::schedule::Schedule::Constant { eta0: eta })
+            .seed(seed)
+            .epochs(1)
+            .run(&mut [])?;
+        Ok(outcome.seconds)
+    };
+    epoch(0)?;
+    let (mut best, mut spent, mut passes) = (f64::INFINITY, 0.0, 0u64);
+    while passes < 3 || spent < budget {
+        let t = epoch(passes + 1)?;
+        best = best.min(t);
+        spent += t;
+        passes += 1;
+    }
+    Ok(data.len() as f64 / best.max(f64::MIN_POSITIVE))
 }

@@ -1,11 +1,13 @@
 //! `descent bench`: how fast this machine computes gradients, against how fast it can read
 //! memory. Dense and sparse logistic-regression gradients for batches of 1 to M samples on one
 //! thread and on all threads; each row reports samples/s, GB/s of feature data read and the
-//! fraction of the measured read bandwidth for that thread count.
+//! fraction of the measured read bandwidth for that thread count. Then SGD's own update rate
+//! on the same data (one thread, shuffled, single samples), which on sparse rows does not form
+//! the d-long gradient a batch of one does.
 
 use crate::args::BenchArgs;
 use anyhow::{bail, Result};
-use descent::bench::{gradient_throughput, read_bandwidth, test_array};
+use descent::bench::{gradient_throughput, read_bandwidth, sgd_throughput, test_array};
 use descent::data::synth::{generate, Kind, Spec};
 use descent::engine::{Engine, Serial, Threads};
 use descent::labels::LabelEncoding;
@@ -30,6 +32,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let many = Threads::new(threads)?;
     let engines: [(&dyn Engine, usize); 2] = [(&Serial, 1), (&many, threads)];
     let mut rows = Vec::new();
+    let mut sgd = Vec::new();
     let mut sets = vec![(
         "dense",
         Spec {
@@ -77,11 +80,23 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 }));
             }
         }
+        let sps = sgd_throughput(objective.as_ref(), &data, 0.01, args.budget)?;
+        let gbs = sps * bytes_per_sample / 1e9;
+        sgd.push(json!({
+            "data": name,
+            "rows": data.len(),
+            "features": data.dim(),
+            "threads": 1,
+            "samples_per_second": sps,
+            "gb_per_second": gbs,
+            "bandwidth_fraction": gbs / bandwidth[0],
+        }));
     }
     let report = json!({
         "threads": threads,
         "read_bandwidth_gb_per_second": { "one_thread": bandwidth[0], "all_threads": bandwidth[1] },
         "measurements": rows,
+        "sgd_updates": sgd,
     });
     if args.json {
         println!("{report}");
@@ -107,6 +122,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
             r["data"].as_str().unwrap_or(""),
             r["threads"].as_u64().unwrap_or(0),
             shown,
+            r["samples_per_second"].as_f64().unwrap_or(0.0),
+            r["gb_per_second"].as_f64().unwrap_or(0.0),
+            100.0 * r["bandwidth_fraction"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!("SGD updates (1 thread, shuffled single samples; O(nnz) each on sparse rows):");
+    for r in report["sgd_updates"].as_array().into_iter().flatten() {
+        println!(
+            "{:<8} {:>8} {:>8} {:>14.0} {:>8.2} {:>12.0}%",
+            r["data"].as_str().unwrap_or(""),
+            1,
+            "sgd",
             r["samples_per_second"].as_f64().unwrap_or(0.0),
             r["gb_per_second"].as_f64().unwrap_or(0.0),
             100.0 * r["bandwidth_fraction"].as_f64().unwrap_or(0.0)
