@@ -331,7 +331,10 @@ impl<'a> Trainer<'a> {
                         run.sums[dim] / rows.len().max(1) as f64 + objective.penalty(&run.theta);
                     run.health.set_reference(loss);
                 }
+                // Drawing an epoch's order (a shuffle) is training work: it counts in `busy`.
+                let drawing = Instant::now();
                 source.start_epoch(&mut run.rng)?;
+                run.busy += drawing.elapsed();
                 for o in observers.iter_mut() {
                     o.on_start(&plan, &run.state())?;
                 }
@@ -374,7 +377,9 @@ impl<'a> Trainer<'a> {
                     break;
                 }
                 run.rng_at_epoch_start = run.rng.clone();
+                let drawing = Instant::now();
                 source.start_epoch(&mut run.rng)?;
+                run.busy += drawing.elapsed();
                 if periodic.is_none() && last_good.is_some() && run.health.is_good() {
                     last_good = Some(self.snapshot(&run, observers, false)?);
                 }
