@@ -147,3 +147,34 @@ impl Batches for InMemory<'_> {
         self.data.is_sparse()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn single_samples_say_which_rows_come_next_and_batches_do_not() {
+        let data =
+            Dataset::dense(2, (0..40).map(|v| v as f32 + 1.0).collect(), vec![1.0; 20]).unwrap();
+        let mut rng = Rng::seed_from_u64(3);
+        let mut sgd = InMemory::new(&data, Regime::Sgd, Sampling::Shuffle);
+        sgd.start_epoch(&mut rng).unwrap();
+        let mut seen = Vec::new();
+        let mut aheads = Vec::new();
+        while let Some(batch) = sgd.next_batch(&mut rng).unwrap() {
+            seen.push(batch.rows[0]);
+            aheads.push(batch.ahead.to_vec());
+        }
+        assert_eq!(seen.len(), 20);
+        for (k, ahead) in aheads.iter().enumerate() {
+            assert_eq!(ahead[..], seen[k + 1..], "after sample {k}");
+        }
+        let mut mini = InMemory::new(&data, Regime::MiniBatch(4), Sampling::Shuffle);
+        mini.start_epoch(&mut rng).unwrap();
+        while let Some(batch) = mini.next_batch(&mut rng).unwrap() {
+            assert_eq!(batch.rows.len(), 4);
+            assert!(batch.ahead.is_empty());
+        }
+    }
+}
