@@ -21,7 +21,7 @@ pub struct Batch<'a> {
     pub size: usize,
     /// The rows of `data` the walk visits after this batch, next first, when it visits single
     /// samples in random order in memory (else empty): whoever computes the update reads them
-    /// ahead (see [`Dataset::read_ahead`]).
+    /// ahead (see [`Dataset::read_upcoming`]).
     pub ahead: &'a [usize],
 }
 

@@ -153,16 +153,17 @@ pub fn train(
                 for p in 0..threads.min(positions.len()) {
                     let (order, segment) = (&order, &segment);
                     let mine: Vec<usize> = positions.clone().skip(p).step_by(threads).collect();
+                    // The rows this thread visits, in its order (for reading ahead).
+                    let rows: Vec<usize> = mine.iter().map(|&k| order[k]).collect();
                     scope.spawn(move || {
-                        for (n, &k) in mine.iter().enumerate() {
-                            let i = order[k];
+                        for (n, (&k, &i)) in mine.iter().zip(&rows).enumerate() {
                             let x = data.row(i);
                             let b = if intercept { shared.get(d) } else { 0.0 };
                             let at = k - segment.start;
                             let margin = segment.scale[at] * x.dot_by(|j| shared.get(j)) + b;
                             // Rows come in random order: ask for those ahead early, while the
                             // step waits for its loss derivative (as the serial step does).
-                            data.read_ahead(|ahead| mine.get(n + ahead).map(|&p| order[p]));
+                            data.read_upcoming(&rows[n + 1..]);
                             let g = model.dloss_at(margin, data.target(i));
                             let eta = segment.rate[at];
                             // In the lazy path's order: η/S is known before g.

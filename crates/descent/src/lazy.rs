@@ -109,15 +109,16 @@ impl<'a> LazyLinear<'a> {
 
     /// Starts from θ = [w, b] (b only with an intercept), averaging from update `average`.
     pub fn new(model: &'a dyn MarginModel, theta: &[f64], average: Option<u64>) -> Self {
-        let d = theta.len() - usize::from(model.has_intercept());
+        let intercept = model.has_intercept();
+        let d = theta.len() - usize::from(intercept);
         let v = theta[..d].to_vec();
         let v_norm2 = v.iter().map(|x| x * x).sum();
         LazyLinear {
             model,
             lambda: model.l2(),
-            intercept: model.has_intercept(),
+            intercept,
             d,
-            b: if model.has_intercept() { theta[d] } else { 0.0 },
+            b: if intercept { theta[d] } else { 0.0 },
             v,
             s: 1.0,
             v_norm2,
@@ -186,6 +187,7 @@ impl<'a> LazyLinear<'a> {
         if step != 0.0 {
             self.update_v(x, step, (!rescaled).then_some((xv, xx)));
         }
+        // The batch step's sum of one derivative (0 + d, which differs from d only for −0).
         self.step_intercept(eta, 0.0 + d, 1.0);
         loss
     }

@@ -38,24 +38,16 @@ enum Level {
 }
 
 impl Dataset {
-    /// Asks for the rows of a walk ahead of where it is: `ahead(k)` is the row the walk visits
-    /// `k` steps after the current one, if any.
-    #[inline]
-    pub fn read_ahead(&self, ahead: impl Fn(usize) -> Option<usize>) {
-        if let Some(i) = ahead(FAR) {
-            self.prefetch_row(i);
-        }
-        if let Some(i) = ahead(FAR + META) {
-            self.prefetch_meta(i);
-        }
-    }
-
-    /// [`read_ahead`](Self::read_ahead) of a walk whose next rows are `upcoming` (the next
-    /// first; empty asks for nothing).
+    /// Asks for the rows of a walk ahead of where it is: `upcoming` are the rows it visits
+    /// next, the next first (the row `FAR` steps ahead, and where the one `META` steps beyond
+    /// it is stored; an empty or short list asks for what it has).
     #[inline]
     pub fn read_upcoming(&self, upcoming: &[usize]) {
-        if !upcoming.is_empty() {
-            self.read_ahead(|k| upcoming.get(k - 1).copied());
+        if let Some(&i) = upcoming.get(FAR - 1) {
+            self.prefetch_row(i);
+        }
+        if let Some(&i) = upcoming.get(FAR + META - 1) {
+            self.prefetch_meta(i);
         }
     }
 
