@@ -113,3 +113,35 @@ fn combined_loss_and_prediction_agree_with_the_separate_methods() {
         }
     }
 }
+
+#[test]
+fn batched_dense_gradients_equal_the_sum_of_row_gradients() {
+    // Rows 4 at a time with rows ahead asked for: the same margins and losses as row by row
+    // (the loss sum to the bit, the gradient to rounding: the four rows are added as
+    // ((d₀x₀ + d₁x₁) + (d₂x₂ + d₃x₃))), for batches longer and shorter than the read-ahead,
+    // in shuffled order, with a remainder.
+    let d = 37;
+    let data = dense_data(61, d, 12, |x| if x[0] > 0.5 { 1.0 } else { -1.0 });
+    let order: Vec<usize> = (0..data.len()).map(|k| (k * 23) % data.len()).collect();
+    for (seed, (objective, _)) in objectives(d).into_iter().enumerate() {
+        let theta = random_theta(objective.dim(), 0.5, 300 + seed as u64);
+        for rows in [&order[..], &order[..7], &order[5..25]] {
+            let mut batched = vec![0.0; objective.dim()];
+            let loss = objective.add_gradients(&theta, &data, rows, &mut batched);
+            let mut single = vec![0.0; objective.dim()];
+            let mut expected = 0.0;
+            for &i in rows {
+                expected +=
+                    objective.add_gradient(&theta, data.row(i), data.target(i), 1.0, &mut single);
+            }
+            let name = objective.name();
+            assert!((loss - expected).abs() <= 1e-12 * expected.abs(), "{name}");
+            for (b, s) in batched.iter().zip(&single) {
+                assert!(
+                    (b - s).abs() <= 1e-12 * (1.0 + s.abs()),
+                    "{name}: {b} vs {s}"
+                );
+            }
+        }
+    }
+}

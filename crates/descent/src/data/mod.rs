@@ -20,7 +20,7 @@ pub mod kernels;
 pub mod libsvm;
 pub mod npy;
 mod pages;
-mod prefetch;
+pub(crate) mod prefetch;
 mod row;
 mod scale;
 mod sparse;

@@ -84,6 +84,12 @@ impl Dataset {
     }
 }
 
+/// Asks for the cache line at `address` into L2 (a hint; nothing on other processors).
+#[inline(always)]
+pub(crate) fn into_l2(address: *const u8) {
+    hint(address, Level::L2);
+}
+
 /// One prefetch instruction (nothing on other processors).
 #[inline(always)]
 fn hint(address: *const u8, level: Level) {

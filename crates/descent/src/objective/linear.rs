@@ -3,6 +3,10 @@
 use super::{MarginLoss, MarginModel, Objective, Task, L2};
 use crate::data::{kernels, Dataset, Row};
 
+/// A pass over dense rows asks for the row this many places ahead while it computes a margin
+/// (8-32 measured alike).
+const DENSE_AHEAD: usize = 16;
+
 /// ℓ(θ; x, y) = loss(wᵀx + b, y), θ = [w, b]; gradient `dloss · [x, 1]`, O(nnz(x)).
 #[derive(Debug, Clone, Copy)]
 pub struct Linear<L: MarginLoss> {
@@ -113,7 +117,9 @@ impl<L: MarginLoss> Objective for Linear<L> {
 
     /// Dense rows four at a time: four margins, then one pass over the gradient adding
     /// ((d₀x₀ + d₁x₁) + (d₂x₂ + d₃x₃)), so each gradient entry is loaded and stored once per
-    /// four rows. Sparse rows and the remainder go one by one.
+    /// four rows. Each margin's pass also asks for the row 16 places on, a cache line per line
+    /// it reads, so that memory stays busy through the arithmetic. Sparse rows and the
+    /// remainder go one by one.
     fn add_gradients(
         &self,
         theta: &[f64],
@@ -125,12 +131,20 @@ impl<L: MarginLoss> Objective for Linear<L> {
         let mut total = 0.0;
         let mut groups = rows.chunks_exact(4);
         if !data.is_sparse() {
-            for g in &mut groups {
+            let b = if self.intercept { theta[d] } else { 0.0 };
+            // The row DENSE_AHEAD places after position p (empty past the end).
+            let ahead = |p: usize| match rows.get(p + DENSE_AHEAD).map(|&i| data.row(i)) {
+                Some(Row::Dense(x)) => x,
+                _ => &[],
+            };
+            for (n, g) in (&mut groups).enumerate() {
                 let xs: [&[f32]; 4] = std::array::from_fn(|k| match data.row(g[k]) {
                     Row::Dense(x) => x,
                     Row::Sparse(_) => &[],
                 });
-                let margins = xs.map(|x| self.margin(theta, Row::Dense(x)));
+                let margins: [f64; 4] = std::array::from_fn(|k| {
+                    kernels::dot_ahead(xs[k], &theta[..d], ahead(4 * n + k)) + b
+                });
                 let targets = std::array::from_fn(|k| data.target(g[k]));
                 let (losses, ds) = self.loss.loss_and_dloss4(margins, targets);
                 for loss in losses {
