@@ -188,7 +188,7 @@ def main():
         rows.append(("dense full-batch gradient", f"descent, {b['threads']} thread(s)", t, f"{t_np / t:.2f}x", f"{b['gb_per_second']:.1f} GB/s = {100 * b['gb_per_second'] / bwt:.0f}% of bandwidth"))
 
     table = []
-    table.append(f"Measured by `benches/peers/run.sh` on {platform.machine()} with {os.cpu_count()} cores "
+    table.append(f"Measured by `benches/peers/run.sh` on {bench.get('processor', platform.machine())} ({platform.machine()}, {os.cpu_count()} cores) "
                  f"(read bandwidth {bw['one_thread']:.1f} GB/s on 1 thread, {bw['all_threads']:.1f} GB/s on all). "
                  f"Sparse: `descent gen sparse --rows {SPARSE_ROWS} --nnz 70` (47,152 features, {x.nnz / m:.1f} nonzeros/row, {mb:.0f} MB of text); "
                  f"dense: {DENSE_ROWS} x 256 float32. Objectives are computed by the script the same way for every tool: mean log loss + "

@@ -516,6 +516,7 @@ fn bench_measures_bandwidth_and_throughput() {
             .unwrap()
             > 0.1
     );
+    assert!(!r["processor"].as_str().unwrap().is_empty(), "{r}");
     let rows = r["measurements"].as_array().unwrap();
     assert_eq!(
         rows.len(),

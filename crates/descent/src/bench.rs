@@ -60,6 +60,24 @@ pub fn read_bandwidth(values: &[f32], threads: usize, repeats: usize) -> crate::
     Ok((values.len() * 4) as f64 / best / 1e9)
 }
 
+/// This machine's processor, as the operating system names it (Linux's `/proc/cpuinfo`
+/// "model name"), else its architecture: measurements differ between machines that both
+/// call themselves x86_64 with 2 cores, so reports say which one they were made on.
+pub fn processor() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| model_name(&info))
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// The first "model name" in the text of `/proc/cpuinfo`.
+fn model_name(cpuinfo: &str) -> Option<String> {
+    cpuinfo.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key.trim() == "model name" && !value.trim().is_empty()).then(|| value.trim().to_string())
+    })
+}
+
 /// A test array of `bytes` bytes of nonzero f32 values.
 pub fn test_array(bytes: usize) -> Vec<f32> {
     (0..bytes / 4)
@@ -128,4 +146,20 @@ pub fn sgd_throughput(
         passes += 1;
     }
     Ok(data.len() as f64 / best.max(f64::MIN_POSITIVE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_processor_is_named_from_cpuinfo() {
+        let info = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: other\n";
+        assert_eq!(
+            model_name(info).as_deref(),
+            Some("Intel(R) Xeon(R) Processor")
+        );
+        assert_eq!(model_name("processor\t: 0\nmodel name\t:\n"), None);
+        assert!(!processor().is_empty());
+    }
 }

@@ -7,7 +7,7 @@
 
 use crate::args::BenchArgs;
 use anyhow::{bail, Result};
-use descent::bench::{gradient_throughput, read_bandwidth, sgd_throughput, test_array};
+use descent::bench::{gradient_throughput, processor, read_bandwidth, sgd_throughput, test_array};
 use descent::data::synth::{generate, Kind, Spec};
 use descent::engine::{Engine, Serial, Threads};
 use descent::labels::LabelEncoding;
@@ -93,6 +93,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }));
     }
     let report = json!({
+        "processor": processor(),
+        "dense_kernels": descent::data::kernels::build(),
         "threads": threads,
         "read_bandwidth_gb_per_second": { "one_thread": bandwidth[0], "all_threads": bandwidth[1] },
         "measurements": rows,
@@ -102,6 +104,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("{report}");
         return Ok(());
     }
+    println!(
+        "processor: {}, {threads} threads (dense kernels: {})",
+        processor(),
+        descent::data::kernels::build()
+    );
     println!(
         "memory read bandwidth: {:.1} GB/s on 1 thread, {:.1} GB/s on {threads}",
         bandwidth[0], bandwidth[1]

@@ -182,6 +182,15 @@ fn has_avx2_fma() -> bool {
     *BOTH.get_or_init(|| has_avx2() && std::arch::is_x86_feature_detected!("fma"))
 }
 
+/// Which build of these kernels this processor runs: `"AVX2 + FMA"` or `"portable"`.
+pub fn build() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        return "AVX2 + FMA";
+    }
+    "portable"
+}
+
 /// Σⱼ xⱼwⱼ over min(len) entries, in [`LANES`] lanes.
 #[inline]
 pub fn dot(x: &[f32], w: &[f64]) -> f64 {
