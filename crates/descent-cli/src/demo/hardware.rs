@@ -116,7 +116,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         title: "3. Hardware efficiency: batch gradients are parallel, SGD is serial".into(),
         claim: "A full-batch gradient splits across threads and runs near memory bandwidth; an SGD step (batch of one) gains nothing from more threads.".into(),
         setup: format!(
-            "Generated dense classification, M = {rows}, d = {d} (f32 features, {:.0} MB); the batch gradient of logistic regression summed by descent's engines (fixed blocks, bit-identical for every thread count) over the data in batches of 1, 8, 64, 512, 4,096 and M; best pass after a warm-up, at least 3 passes. Sparse SGD: one epoch of L2 logistic regression on generated RCV1-like rows, descent's serial O(nnz) path beside Hogwild (lock-free, on all threads; not deterministic), reported without a rule. Memory read bandwidth measured by summing a {:.0} MB array: {} GB/s on 1 thread, {} GB/s on {} threads.",
+            "Generated dense classification, M = {rows}, d = {d} (f32 features, {:.0} MB); the batch gradient of logistic regression summed by descent's engines (fixed blocks, bit-identical for every thread count) over the data in batches of 1, 8, 64, 512, 4,096 and M; best pass after a warm-up, at least 3 passes. Sparse SGD: one epoch of L2 logistic regression on generated RCV1-like rows, descent's serial O(nnz) path beside Hogwild (lock-free, on all threads; not deterministic), reported without a rule. Memory read bandwidth measured by summing a {:.0} MB array (the better of a plain loop and one that asks for memory 4 KiB ahead): {} GB/s on 1 thread, {} GB/s on {} threads.",
             (rows * d * 4) as f64 / 1e6,
             ctx.size(256.0, 32.0),
             significant(bw1, 3),
