@@ -29,8 +29,10 @@ fn sum_lanes(values: &[f32], ahead: bool) -> f64 {
 
 /// How far ahead the read-bandwidth loop asks for memory. A core's own hardware prefetcher
 /// does not keep enough reads in flight on every machine: on a 2-core Xeon VM, summing 512 MB
-/// read 8.0 GB/s on one thread without this, 12.0 GB/s asking 4 KiB ahead into L2 (2 KiB:
-/// 10.6, 8 KiB: 11.9).
+/// in 4 KiB pages read 8.0 GB/s on one thread without this, 12.0 GB/s asking 4 KiB ahead into
+/// L2 (2 KiB: 10.6, 8 KiB: 11.9), and 17-18 GB/s with the array in huge pages ([`test_array`],
+/// as descent's data sets are), where a prefetch across a page boundary no longer waits for a
+/// page-table walk (34-36 GB/s on two threads; the same for 256 MB and 2 GB, so not the L3).
 const AHEAD: usize = 4096;
 
 /// Best-of-`repeats` read bandwidth in GB/s of summing `values` on `threads` threads: the
@@ -78,11 +80,10 @@ fn model_name(cpuinfo: &str) -> Option<String> {
     })
 }
 
-/// A test array of `bytes` bytes of nonzero f32 values.
+/// A test array of `bytes` bytes of nonzero f32 values, in huge pages where the system has them.
 pub fn test_array(bytes: usize) -> Vec<f32> {
-    (0..bytes / 4)
-        .map(|i| (i % 1000) as f32 * 1e-3 + 1.0)
-        .collect()
+    // In huge pages, as descent's data sets are (`data::pages`).
+    crate::data::pages::collect_huge((0..bytes / 4).map(|i| (i % 1000) as f32 * 1e-3 + 1.0))
 }
 
 /// Sample gradients per second for batches of `b` consecutive samples: the best pass over the

@@ -19,7 +19,7 @@ mod dataset;
 pub mod kernels;
 pub mod libsvm;
 pub mod npy;
-mod pages;
+pub(crate) mod pages;
 pub(crate) mod prefetch;
 mod row;
 mod scale;

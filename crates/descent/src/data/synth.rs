@@ -312,11 +312,12 @@ impl Truth {
     }
 }
 
-/// Joins blocks into one data set.
+/// Joins blocks into one data set (its arrays in huge pages, as data sets read from files are).
 fn concat(spec: &Spec, blocks: Vec<Dataset>) -> Result<Dataset> {
     let mut targets = Vec::with_capacity(spec.rows);
     let features = if spec.kind == Kind::Sparse {
-        let (mut indptr, mut entries) = (vec![0usize], Vec::new());
+        let stored = blocks.iter().map(Dataset::stored).sum();
+        let (mut indptr, mut entries) = (vec![0usize], super::pages::huge_vec(stored));
         for block in &blocks {
             let Features::Sparse {
                 indptr: p,
@@ -337,7 +338,7 @@ fn concat(spec: &Spec, blocks: Vec<Dataset>) -> Result<Dataset> {
             entries,
         }
     } else {
-        let mut values = Vec::with_capacity(spec.rows * spec.features);
+        let mut values = super::pages::huge_vec(spec.rows * spec.features);
         for block in &blocks {
             let Features::Dense { values: v, .. } = block.features() else {
                 unreachable!("dense blocks")
