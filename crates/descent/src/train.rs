@@ -331,10 +331,7 @@ impl<'a> Trainer<'a> {
                         run.sums[dim] / rows.len().max(1) as f64 + objective.penalty(&run.theta);
                     run.health.set_reference(loss);
                 }
-                // Drawing an epoch's order (a shuffle) is training work: it counts in `busy`.
-                let drawing = Instant::now();
-                source.start_epoch(&mut run.rng)?;
-                run.busy += drawing.elapsed();
+                run.start_epoch(source)?;
                 for o in observers.iter_mut() {
                     o.on_start(&plan, &run.state())?;
                 }
@@ -377,9 +374,7 @@ impl<'a> Trainer<'a> {
                     break;
                 }
                 run.rng_at_epoch_start = run.rng.clone();
-                let drawing = Instant::now();
-                source.start_epoch(&mut run.rng)?;
-                run.busy += drawing.elapsed();
+                run.start_epoch(source)?;
                 if periodic.is_none() && last_good.is_some() && run.health.is_good() {
                     last_good = Some(self.snapshot(&run, observers, false)?);
                 }
@@ -634,6 +629,15 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Starts `source`'s next epoch. Drawing its order (a shuffle) is training work: it
+    /// counts in `busy`.
+    fn start_epoch(&mut self, source: &mut dyn Batches) -> Result<()> {
+        let drawing = Instant::now();
+        source.start_epoch(&mut self.rng)?;
+        self.busy += drawing.elapsed();
+        Ok(())
+    }
+
     /// One update on `batch` (number `self.update + 1`); `observed`: an observer will look at
     /// the state after it (so the lazy path computes the batch loss).
     fn step(

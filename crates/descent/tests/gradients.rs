@@ -116,8 +116,8 @@ fn combined_loss_and_prediction_agree_with_the_separate_methods() {
 
 #[test]
 fn batched_dense_gradients_equal_the_sum_of_row_gradients() {
-    // Rows 4 at a time with rows ahead asked for: the same margins and losses as row by row
-    // (the loss sum to the bit, the gradient to rounding: the four rows are added as
+    // Rows 4 at a time with rows ahead asked for: the same losses and gradient as row by row,
+    // to rounding (four losses are computed together, and the four rows are added as
     // ((d₀x₀ + d₁x₁) + (d₂x₂ + d₃x₃))), for batches longer and shorter than the read-ahead,
     // in shuffled order, with a remainder.
     let d = 37;

@@ -92,9 +92,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "bandwidth_fraction": gbs / bandwidth[0],
         }));
     }
+    let (cpu, kernels) = (processor(), descent::data::kernels::build());
     let report = json!({
-        "processor": processor(),
-        "dense_kernels": descent::data::kernels::build(),
+        "processor": cpu,
+        "dense_kernels": kernels,
         "threads": threads,
         "read_bandwidth_gb_per_second": { "one_thread": bandwidth[0], "all_threads": bandwidth[1] },
         "measurements": rows,
@@ -104,11 +105,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("{report}");
         return Ok(());
     }
-    println!(
-        "processor: {}, {threads} threads (dense kernels: {})",
-        processor(),
-        descent::data::kernels::build()
-    );
+    println!("processor: {cpu}, {threads} threads (dense kernels: {kernels})");
     println!(
         "memory read bandwidth: {:.1} GB/s on 1 thread, {:.1} GB/s on {threads}",
         bandwidth[0], bandwidth[1]

@@ -38,12 +38,17 @@ impl<L: MarginLoss> Linear<L> {
     /// The margin wᵀx + b.
     #[inline]
     pub fn margin(&self, theta: &[f64], x: Row<'_>) -> f64 {
-        let b = if self.intercept {
+        x.dot(&theta[..self.n_features]) + self.bias(theta)
+    }
+
+    /// b in θ = [w, b], 0 without an intercept.
+    #[inline]
+    fn bias(&self, theta: &[f64]) -> f64 {
+        if self.intercept {
             theta[self.n_features]
         } else {
             0.0
-        };
-        x.dot(&theta[..self.n_features]) + b
+        }
     }
 }
 
@@ -130,7 +135,7 @@ impl<L: MarginLoss> Objective for Linear<L> {
         let mut total = 0.0;
         let mut groups = rows.chunks_exact(4);
         if !data.is_sparse() {
-            let b = if self.intercept { theta[d] } else { 0.0 };
+            let b = self.bias(theta);
             // The row DENSE_AHEAD places after position p (empty past the end).
             let ahead = |p: usize| match rows.get(p + DENSE_AHEAD).map(|&i| data.row(i)) {
                 Some(Row::Dense(x)) => x,
