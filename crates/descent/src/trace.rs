@@ -189,7 +189,7 @@ impl Observer for TraceWriter<'_> {
     }
 
     fn on_step(&mut self, state: &State<'_>) -> Result<Control> {
-        if state.update % self.every == 0 {
+        if state.update.is_multiple_of(self.every) {
             self.row(state)?;
         }
         Ok(Control::Continue)

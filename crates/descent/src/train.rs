@@ -347,7 +347,7 @@ impl<'a> Trainer<'a> {
         let due = |n: u64| {
             schedule
                 .iter()
-                .filter(|(every, _)| n % every == 0)
+                .filter(|(every, _)| n.is_multiple_of(*every))
                 .fold((false, false), |(_, p), &(_, needs)| (true, p || needs))
         };
         let periodic = self.checkpointing.as_ref().and_then(|c| c.every);
@@ -418,7 +418,7 @@ impl<'a> Trainer<'a> {
                 continue;
             }
             if let Some(c) = self.consensus {
-                if n % c.every().max(1) == 0 {
+                if n.is_multiple_of(c.every().max(1)) {
                     c.average(&mut run.theta)?;
                 }
             }
@@ -429,16 +429,16 @@ impl<'a> Trainer<'a> {
                     run.materialize();
                 }
                 for (o, &(every, _)) in observers.iter_mut().zip(&schedule) {
-                    if n % every == 0 {
+                    if n.is_multiple_of(every) {
                         stop |= o.on_step(&run.state())? == Control::Stop;
                     }
                 }
                 running = Instant::now();
             }
             let checkpoint_due = match periodic {
-                Some(Every::Updates(k)) => n % k == 0,
+                Some(Every::Updates(k)) => n.is_multiple_of(k),
                 Some(Every::Seconds(s)) => {
-                    (n % 64 == 0 || batch_len >= 4096)
+                    (n.is_multiple_of(64) || batch_len >= 4096)
                         && last_checkpoint.elapsed().as_secs_f64() >= s
                 }
                 None => false,
@@ -474,7 +474,7 @@ impl<'a> Trainer<'a> {
         run.materialize();
         if let Some(c) = self.consensus {
             // The model is the processes' mean.
-            if run.update % c.every().max(1) != 0 {
+            if !run.update.is_multiple_of(c.every().max(1)) {
                 c.average(&mut run.theta)?;
             }
         }

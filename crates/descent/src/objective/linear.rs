@@ -121,9 +121,10 @@ impl<L: MarginLoss> Objective for Linear<L> {
 
     /// Dense rows four at a time: four margins, then one pass over the gradient adding
     /// ((d₀x₀ + d₁x₁) + (d₂x₂ + d₃x₃)), so each gradient entry is loaded and stored once per
-    /// four rows. The passes also ask for the rows 16 places on (the first half of each in its
-    /// margin's pass, the second in the gradient's), so that memory is read at an even pace
-    /// through the arithmetic. Sparse rows and the remainder go one by one.
+    /// four rows; each group's terms are added in the pass that computes the next group's
+    /// margins ([`kernels::dot4_add4`]), which also asks for the rows 16 places on, so that
+    /// memory is read while the processor computes. Sparse rows and the remainder go one by
+    /// one.
     fn add_gradients(
         &self,
         theta: &[f64],
@@ -136,34 +137,29 @@ impl<L: MarginLoss> Objective for Linear<L> {
         let mut groups = rows.chunks_exact(4);
         if !data.is_sparse() {
             let b = self.bias(theta);
-            // The row DENSE_AHEAD places after position p (empty past the end).
-            let ahead = |p: usize| match rows.get(p + DENSE_AHEAD).map(|&i| data.row(i)) {
-                Some(Row::Dense(x)) => x,
-                _ => &[],
+            let dense = |i: usize| match data.row(i) {
+                Row::Dense(x) => x,
+                Row::Sparse(_) => &[],
             };
+            // The row DENSE_AHEAD places after position p (empty past the end).
+            let ahead = |p: usize| rows.get(p + DENSE_AHEAD).map_or(&[][..], |&i| dense(i));
+            let mut pending = None;
             for (n, g) in (&mut groups).enumerate() {
-                let xs: [&[f32]; 4] = std::array::from_fn(|k| match data.row(g[k]) {
-                    Row::Dense(x) => x,
-                    Row::Sparse(_) => &[],
-                });
-                // The rows ahead, asked for half in the margins' pass, half in the
-                // gradient's, so that memory is asked at an even pace.
-                let halves = std::array::from_fn::<_, 4, _>(|k| {
-                    let row = ahead(4 * n + k);
-                    row.split_at(row.len() / 2)
-                });
-                let margins: [f64; 4] = std::array::from_fn(|k| {
-                    kernels::dot_ahead(xs[k], &theta[..d], halves[k].0) + b
-                });
+                let xs: [&[f32]; 4] = std::array::from_fn(|k| dense(g[k]));
+                let further = std::array::from_fn(|k| ahead(4 * n + k));
+                let dots = kernels::dot4_add4(xs, &theta[..d], pending, &mut grad[..d], further);
                 let targets = std::array::from_fn(|k| data.target(g[k]));
-                let (losses, ds) = self.loss.loss_and_dloss4(margins, targets);
+                let (losses, ds) = self.loss.loss_and_dloss4(dots.map(|m| m + b), targets);
                 for loss in losses {
                     total += loss;
                 }
-                kernels::axpy4_ahead(ds, xs, &mut grad[..d], halves.map(|h| h.1));
                 if self.intercept {
                     grad[d] += (ds[0] + ds[1]) + (ds[2] + ds[3]);
                 }
+                pending = Some((ds, xs));
+            }
+            if let Some((ds, xs)) = pending {
+                kernels::axpy4(ds, xs, &mut grad[..d]);
             }
         }
         let rest = if data.is_sparse() {
