@@ -134,7 +134,7 @@ pub fn logistic4(z: [f64; 4]) -> ([f64; 4], [f64; 4]) {
     #[cfg(target_arch = "x86_64")]
     if crate::data::kernels::has_avx2() {
         // SAFETY: the processor supports AVX2 (checked at run time).
-        return unsafe { avx2::logistic4(z) };
+        return unsafe { avx2::logistic4(z[0], z[1], z[2], z[3]) };
     }
     let parts = z.map(logistic);
     (parts.map(|p| p.0), parts.map(|p| p.1))
@@ -229,9 +229,14 @@ mod avx2 {
         )
     }
 
+    /// The four values come as four arguments, in registers: an array would be passed in
+    /// memory, written by the caller one value (or two) at a time and read here 32 bytes at
+    /// once, a read the processor cannot forward from those writes, so it waits until they
+    /// reach the cache, and calls no longer overlap. On a 2-core Xeon VM that took a call from
+    /// 21 to 48 ns.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn logistic4(z: [f64; 4]) -> ([f64; 4], [f64; 4]) {
-        let zv = _mm256_loadu_pd(z.as_ptr());
+    pub(super) unsafe fn logistic4(z0: f64, z1: f64, z2: f64, z3: f64) -> ([f64; 4], [f64; 4]) {
+        let zv = _mm256_set_pd(z3, z2, z1, z0);
         let sign = splat(-0.0);
         // −|z|: the sign bit set.
         let e = exp_nonpositive(_mm256_or_pd(zv, sign));
