@@ -526,6 +526,14 @@ fn bench_measures_bandwidth_and_throughput() {
     for row in rows {
         assert!(row["samples_per_second"].as_f64().unwrap() > 0.0, "{row}");
         assert!(row["bandwidth_fraction"].as_f64().unwrap() > 0.0);
+        // The engine's block for 16 (dense) or 47,152 (sparse) features, an intercept and
+        // the loss: 4,096 rows at least, a quarter of the width when that is more.
+        let width = row["features"].as_u64().unwrap() + 2;
+        assert_eq!(
+            row["block_rows"].as_u64().unwrap(),
+            (width / 4).max(4096),
+            "{row}"
+        );
     }
     let sgd = r["sgd_updates"].as_array().unwrap();
     let names: Vec<&str> = sgd.iter().map(|u| u["data"].as_str().unwrap()).collect();

@@ -9,7 +9,7 @@ use crate::args::BenchArgs;
 use anyhow::{bail, Result};
 use descent::bench::{gradient_throughput, processor, read_bandwidth, sgd_throughput, test_array};
 use descent::data::synth::{generate, Kind, Spec};
-use descent::engine::{Engine, Serial, Threads};
+use descent::engine::{block_rows, Engine, Serial, Threads};
 use descent::labels::LabelEncoding;
 use descent::objective::ModelKind;
 use serde_json::json;
@@ -61,6 +61,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let mut data = generate(&spec)?;
         LabelEncoding::fit(ModelKind::Logistic, &data)?.encode(&mut data)?;
         let objective = ModelKind::Logistic.build(data.dim(), 2, true, 0.0);
+        // Rows of the engine's fixed blocks for this gradient's sums (its entries, the
+        // intercept and the loss): a batch of at most this many is one block, one thread.
+        let block = block_rows(objective.dim() + 1);
         // Bytes read per sample: f32 values, plus u32 indices for sparse rows.
         let bytes_per_sample =
             data.stored() as f64 / data.len() as f64 * if data.is_sparse() { 8.0 } else { 4.0 };
@@ -77,6 +80,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     "samples_per_second": sps,
                     "gb_per_second": gbs,
                     "bandwidth_fraction": gbs / bandwidth[k],
+                    "block_rows": block,
                 }));
             }
         }
@@ -130,6 +134,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
             r["gb_per_second"].as_f64().unwrap_or(0.0),
             100.0 * r["bandwidth_fraction"].as_f64().unwrap_or(0.0)
         );
+    }
+    if threads > 1 {
+        let mut seen = Vec::new();
+        for r in report["measurements"].as_array().into_iter().flatten() {
+            let (name, block) = (r["data"].as_str().unwrap_or(""), r["block_rows"].as_u64());
+            if !seen.contains(&name) {
+                seen.push(name);
+                println!(
+                    "  {name}: batches of up to {} samples are one engine block: one thread \
+                     (blocks are fixed so that results do not depend on the thread count)",
+                    block.unwrap_or(0)
+                );
+            }
+        }
     }
     println!("SGD updates (1 thread, shuffled single samples; O(nnz) each on sparse rows):");
     for r in report["sgd_updates"].as_array().into_iter().flatten() {
