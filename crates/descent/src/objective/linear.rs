@@ -50,6 +50,50 @@ impl<L: MarginLoss> Linear<L> {
             0.0
         }
     }
+
+    /// The gradient terms and losses of the dense rows in whole groups of four; returns their
+    /// loss and the rows left over. Four margins, then one pass over the gradient adding
+    /// ((d₀x₀ + d₁x₁) + (d₂x₂ + d₃x₃)), so each gradient entry is loaded and stored once per
+    /// four rows; each group's terms are added in the pass that computes the next group's
+    /// margins ([`kernels::dot4_add4`]), which also asks for the rows 16 places on, so that
+    /// memory is read while the processor computes.
+    fn add_dense_groups<'r>(
+        &self,
+        theta: &[f64],
+        data: &Dataset,
+        rows: &'r [usize],
+        grad: &mut [f64],
+    ) -> (f64, &'r [usize]) {
+        let d = self.n_features;
+        let b = self.bias(theta);
+        let dense = |i: usize| match data.row(i) {
+            Row::Dense(x) => x,
+            Row::Sparse(_) => &[],
+        };
+        // The row DENSE_AHEAD places after position p (empty past the end).
+        let ahead = |p: usize| rows.get(p + DENSE_AHEAD).map_or(&[][..], |&i| dense(i));
+        let mut total = 0.0;
+        let mut pending = None;
+        let mut groups = rows.chunks_exact(4);
+        for (n, g) in (&mut groups).enumerate() {
+            let xs: [&[f32]; 4] = std::array::from_fn(|k| dense(g[k]));
+            let further = std::array::from_fn(|k| ahead(4 * n + k));
+            let dots = kernels::dot4_add4(xs, &theta[..d], pending, &mut grad[..d], further);
+            let targets = std::array::from_fn(|k| data.target(g[k]));
+            let (losses, ds) = self.loss.loss_and_dloss4(dots.map(|m| m + b), targets);
+            for loss in losses {
+                total += loss;
+            }
+            if self.intercept {
+                grad[d] += (ds[0] + ds[1]) + (ds[2] + ds[3]);
+            }
+            pending = Some((ds, xs));
+        }
+        if let Some((ds, xs)) = pending {
+            kernels::axpy4(ds, xs, &mut grad[..d]);
+        }
+        (total, groups.remainder())
+    }
 }
 
 impl<L: MarginLoss> MarginModel for Linear<L> {
@@ -119,12 +163,11 @@ impl<L: MarginLoss> Objective for Linear<L> {
         loss
     }
 
-    /// Dense rows four at a time: four margins, then one pass over the gradient adding
-    /// ((d₀x₀ + d₁x₁) + (d₂x₂ + d₃x₃)), so each gradient entry is loaded and stored once per
-    /// four rows; each group's terms are added in the pass that computes the next group's
-    /// margins ([`kernels::dot4_add4`]), which also asks for the rows 16 places on, so that
-    /// memory is read while the processor computes. Sparse rows and the remainder go one by
-    /// one.
+    /// Dense rows four at a time ([`Linear::add_dense_groups`]); sparse rows and the dense
+    /// remainder one by one, asking for the rows ahead of the walk as SGD does (a batch's
+    /// sparse rows are not where the hardware would look for them: on a Xeon VM this made
+    /// full-batch and 4,096-row sparse gradients 8-10% faster on one thread). Four sparse rows'
+    /// losses computed at once gained nothing measurable on top.
     fn add_gradients(
         &self,
         theta: &[f64],
@@ -132,42 +175,13 @@ impl<L: MarginLoss> Objective for Linear<L> {
         rows: &[usize],
         grad: &mut [f64],
     ) -> f64 {
-        let d = self.n_features;
-        let mut total = 0.0;
-        let mut groups = rows.chunks_exact(4);
-        if !data.is_sparse() {
-            let b = self.bias(theta);
-            let dense = |i: usize| match data.row(i) {
-                Row::Dense(x) => x,
-                Row::Sparse(_) => &[],
-            };
-            // The row DENSE_AHEAD places after position p (empty past the end).
-            let ahead = |p: usize| rows.get(p + DENSE_AHEAD).map_or(&[][..], |&i| dense(i));
-            let mut pending = None;
-            for (n, g) in (&mut groups).enumerate() {
-                let xs: [&[f32]; 4] = std::array::from_fn(|k| dense(g[k]));
-                let further = std::array::from_fn(|k| ahead(4 * n + k));
-                let dots = kernels::dot4_add4(xs, &theta[..d], pending, &mut grad[..d], further);
-                let targets = std::array::from_fn(|k| data.target(g[k]));
-                let (losses, ds) = self.loss.loss_and_dloss4(dots.map(|m| m + b), targets);
-                for loss in losses {
-                    total += loss;
-                }
-                if self.intercept {
-                    grad[d] += (ds[0] + ds[1]) + (ds[2] + ds[3]);
-                }
-                pending = Some((ds, xs));
-            }
-            if let Some((ds, xs)) = pending {
-                kernels::axpy4(ds, xs, &mut grad[..d]);
-            }
-        }
-        let rest = if data.is_sparse() {
-            rows
+        let (mut total, rest) = if data.is_sparse() {
+            (0.0, rows)
         } else {
-            groups.remainder()
+            self.add_dense_groups(theta, data, rows, grad)
         };
-        for &i in rest {
+        for (n, &i) in rest.iter().enumerate() {
+            data.read_upcoming(&rest[n + 1..]);
             total += self.add_gradient(theta, data.row(i), data.target(i), 1.0, grad);
         }
         total
