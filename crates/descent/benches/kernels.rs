@@ -1,4 +1,5 @@
-//! Criterion benchmarks of the kernels behind every update: the dense dot product and axpy,
+//! Criterion benchmarks of the kernels behind every update: the dense dot product and axpy
+//! (alone, and four rows' margins with four rows' gradient terms),
 //! the sparse row kernels beside plain loops, a full-batch logistic gradient (serial and
 //! threaded), O(nnz) SGD steps on sparse rows, and the logistic loss's exp and log1p.
 //! Run with `cargo bench -p descent`; results are summarized in BENCHMARKS.md.
@@ -23,6 +24,39 @@ fn dense_kernels(c: &mut Criterion) {
     let mut out = w.clone();
     group.bench_function("axpy", |b| {
         b.iter(|| kernels::axpy(0.5, black_box(&x), &mut out))
+    });
+    group.finish();
+
+    // Four rows' margins and the previous four rows' terms: the batch gradient's inner step,
+    // as two passes and as dot4_add4 (one loop where the processor has AVX-512VL).
+    let rows: Vec<Vec<f32>> = (0..8)
+        .map(|r| {
+            (0..256)
+                .map(|i| ((i + 7 * r) % 17) as f32 * 0.1 - 0.8)
+                .collect()
+        })
+        .collect();
+    let new: [&[f32]; 4] = std::array::from_fn(|k| &rows[k][..]);
+    let old: [&[f32]; 4] = std::array::from_fn(|k| &rows[4 + k][..]);
+    let a = [0.25, -0.5, 0.125, 0.75];
+    let mut group = c.benchmark_group("dense 256, four rows");
+    group.throughput(Throughput::Bytes(4 * 256 * 4));
+    group.bench_function("four dots, then axpy4", |b| {
+        b.iter(|| {
+            kernels::axpy4(a, black_box(old), &mut out);
+            new.map(|x| kernels::dot(black_box(x), black_box(&w)))
+        })
+    });
+    group.bench_function("dot4_add4", |b| {
+        b.iter(|| {
+            kernels::dot4_add4(
+                black_box(new),
+                &w,
+                Some((a, black_box(old))),
+                &mut out,
+                [&[]; 4],
+            )
+        })
     });
     group.finish();
 }
