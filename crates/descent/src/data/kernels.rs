@@ -270,8 +270,10 @@ unsafe fn dot4_add4_avx512vl<const ADD: bool>(
 /// memory than the two passes); elsewhere it is the two passes, [`axpy4_ahead`] then four
 /// [`dot_ahead`]s, which ask for the rows ahead half and half.
 ///
-/// Every row (new, pending and ahead, when not empty) must be at least `w.len()` long, and
-/// `out` as long as `w`.
+/// Rows `ahead` may be shorter or empty: they are only hints.
+///
+/// # Panics
+/// When a new or pending row holds fewer than `w.len()` entries, or `out` not exactly as many.
 #[inline]
 pub fn dot4_add4(
     rows: [&[f32]; 4],
