@@ -163,7 +163,7 @@ impl<L: MarginLoss> Objective for Linear<L> {
         loss
     }
 
-    /// Dense rows four at a time ([`Linear::add_dense_groups`]); sparse rows and the dense
+    /// Dense rows four at a time (`Linear::add_dense_groups`); sparse rows and the dense
     /// remainder one by one, asking for the rows ahead of the walk as SGD does (a batch's
     /// sparse rows are not where the hardware would look for them: on a Xeon VM this made
     /// full-batch and 4,096-row sparse gradients 8-10% faster on one thread). Four sparse rows'
