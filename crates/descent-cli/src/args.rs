@@ -156,7 +156,9 @@ pub struct TrainArgs {
     #[arg(long)]
     pub standardize: bool,
     /// Hogwild: lock-free parallel SGD over --threads threads (linear models, --method sgd).
-    /// Faster on sparse data, but NOT deterministic: results change from run to run.
+    /// NOT deterministic: results change from run to run. Faster only where samples rarely
+    /// share features; where most rows hold the same frequent features, threads trade their
+    /// weights' cache lines and can be slower than serial SGD (measure first).
     #[arg(long)]
     pub hogwild: bool,
     /// Stream the data from disk, one pass per epoch, in bounded memory (sgd and

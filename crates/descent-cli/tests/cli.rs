@@ -546,6 +546,10 @@ fn bench_measures_bandwidth_and_throughput() {
 
 #[test]
 fn hogwild_trains_linear_models_and_refuses_the_rest() {
+    // The help says it is not deterministic and when it does not pay.
+    let help = ok(&["train", "--help"]);
+    assert!(help.contains("NOT deterministic"), "{help}");
+    assert!(help.contains("slower than serial SGD"), "{help}");
     let data = repo("data/breast_cancer.csv");
     let r = json(&ok(&[
         "train",
