@@ -4,6 +4,7 @@
 mod common;
 
 use common::{check_gradient, dense_data, random_theta, sparse_data};
+use descent::data::Dataset;
 use descent::objective::{ModelKind, Objective};
 
 fn objectives(d: usize) -> Vec<(Box<dyn Objective>, Vec<f64>)> {
@@ -114,6 +115,24 @@ fn combined_loss_and_prediction_agree_with_the_separate_methods() {
     }
 }
 
+/// The loss and gradient of `rows` from one `add_gradients` call, then from `add_gradient`
+/// row by row.
+fn batched_and_row_by_row(
+    objective: &dyn Objective,
+    theta: &[f64],
+    data: &Dataset,
+    rows: &[usize],
+) -> [(f64, Vec<f64>); 2] {
+    let mut batched = vec![0.0; objective.dim()];
+    let loss = objective.add_gradients(theta, data, rows, &mut batched);
+    let mut single = vec![0.0; objective.dim()];
+    let mut expected = 0.0;
+    for &i in rows {
+        expected += objective.add_gradient(theta, data.row(i), data.target(i), 1.0, &mut single);
+    }
+    [(loss, batched), (expected, single)]
+}
+
 #[test]
 fn batched_dense_gradients_equal_the_sum_of_row_gradients() {
     // Rows 4 at a time with rows ahead asked for: the same losses and gradient as row by row,
@@ -126,14 +145,8 @@ fn batched_dense_gradients_equal_the_sum_of_row_gradients() {
     for (seed, (objective, _)) in objectives(d).into_iter().enumerate() {
         let theta = random_theta(objective.dim(), 0.5, 300 + seed as u64);
         for rows in [&order[..], &order[..7], &order[5..25]] {
-            let mut batched = vec![0.0; objective.dim()];
-            let loss = objective.add_gradients(&theta, &data, rows, &mut batched);
-            let mut single = vec![0.0; objective.dim()];
-            let mut expected = 0.0;
-            for &i in rows {
-                expected +=
-                    objective.add_gradient(&theta, data.row(i), data.target(i), 1.0, &mut single);
-            }
+            let [(loss, batched), (expected, single)] =
+                batched_and_row_by_row(objective.as_ref(), &theta, &data, rows);
             let name = objective.name();
             assert!((loss - expected).abs() <= 1e-12 * expected.abs(), "{name}");
             for (b, s) in batched.iter().zip(&single) {
@@ -158,14 +171,8 @@ fn batched_sparse_gradients_equal_row_by_row_to_the_bit() {
     for (seed, (objective, _)) in objectives(d).into_iter().enumerate() {
         let theta = random_theta(objective.dim(), 0.5, 700 + seed as u64);
         for rows in [&order[..], &order[..6], &order[9..40]] {
-            let mut batched = vec![0.0; objective.dim()];
-            let loss = objective.add_gradients(&theta, &data, rows, &mut batched);
-            let mut single = vec![0.0; objective.dim()];
-            let mut expected = 0.0;
-            for &i in rows {
-                expected +=
-                    objective.add_gradient(&theta, data.row(i), data.target(i), 1.0, &mut single);
-            }
+            let [(loss, batched), (expected, single)] =
+                batched_and_row_by_row(objective.as_ref(), &theta, &data, rows);
             let name = objective.name();
             assert_eq!(loss.to_bits(), expected.to_bits(), "{name}: loss");
             common::assert_bits(name, &batched, &single);
