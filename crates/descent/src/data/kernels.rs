@@ -14,6 +14,9 @@
 //! A pass over many dense rows ([`dot4_add4`]) computes four rows' margins in the same loop that
 //! adds the previous four rows' gradient terms, each with the bits of [`dot`] and [`axpy4`].
 
+#[cfg(target_arch = "x86_64")]
+use super::prefetch::into_l2;
+
 /// Independent partial sums of the dot product.
 pub const LANES: usize = 16;
 
@@ -74,6 +77,44 @@ fn axpy4_body(a: [f64; 4], x: [&[f32]; 4], out: &mut [f64]) {
     }
 }
 
+/// Entries `j..j + 4` of `row`, widened to f64. Only for the AVX2 builds below, into which it
+/// is inlined (the caller guarantees `j + 4 ≤ row.len()`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn widen(row: &[f32], j: usize) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    _mm256_cvtps_pd(_mm_loadu_ps(row.as_ptr().add(j)))
+}
+
+/// [`axpy4_body`]'s four terms at entries `j..j + 4`, `fma(a₁, x₁, a₀x₀) + fma(a₃, x₃, a₂x₂)`,
+/// with `av` the four factors broadcast (AVX2 builds only; `j + 4` within every row).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn four_terms(
+    av: [std::arch::x86_64::__m256d; 4],
+    x: [&[f32]; 4],
+    j: usize,
+) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    let pair0 = _mm256_fmadd_pd(av[1], widen(x[1], j), _mm256_mul_pd(av[0], widen(x[0], j)));
+    let pair1 = _mm256_fmadd_pd(av[3], widen(x[3], j), _mm256_mul_pd(av[2], widen(x[2], j)));
+    _mm256_add_pd(pair0, pair1)
+}
+
+/// [`dot_body`]'s last steps from its [`LANES`] in four AVX2 accumulators (`acc[l]` holding
+/// lanes 4l to 4l + 3): lanes k and k + 8, then k and k + 4, then [`finish`] with the products
+/// of `x_tail` and `w_tail`, the entries past the last full block.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn reduce(acc: [std::arch::x86_64::__m256d; 4], x_tail: &[f32], w_tail: &[f64]) -> f64 {
+    use std::arch::x86_64::*;
+    let half_lo = _mm256_add_pd(acc[0], acc[2]);
+    let half_hi = _mm256_add_pd(acc[1], acc[3]);
+    let mut quarter = [0.0f64; 4];
+    _mm256_storeu_pd(quarter.as_mut_ptr(), _mm256_add_pd(half_lo, half_hi));
+    finish(quarter, tail(x_tail, w_tail))
+}
+
 /// [`axpy4_body`] written with AVX2 intrinsics, four entries at a time (the same operations
 /// per entry, so the same bits), asking for a cache line of each row in `ahead` every 32
 /// entries: the k-th line of each at the k-th group of 32.
@@ -84,26 +125,19 @@ unsafe fn axpy4_avx2(a: [f64; 4], x: [&[f32]; 4], out: &mut [f64], ahead: [&[f32
     let n = out.len().min(x.iter().map(|r| r.len()).min().unwrap_or(0));
     let quads = n / 4;
     let av = a.map(|v| _mm256_set1_pd(v));
-    let widen = |row: &[f32], j: usize| _mm256_cvtps_pd(_mm_loadu_ps(row.as_ptr().add(j)));
     for q in 0..quads {
         let j = 4 * q;
         if j % 32 == 0 {
             let line = j / 2;
             for row in ahead {
                 if line < row.len() {
-                    // A hint: it changes nothing, whatever the address.
-                    _mm_prefetch::<_MM_HINT_T1>(row.as_ptr().add(line).cast());
+                    into_l2(row[line..].as_ptr().cast());
                 }
             }
         }
         // SAFETY: j + 3 < quads·4 ≤ n, within every row and `out`.
-        let pair0 = _mm256_fmadd_pd(av[1], widen(x[1], j), _mm256_mul_pd(av[0], widen(x[0], j)));
-        let pair1 = _mm256_fmadd_pd(av[3], widen(x[3], j), _mm256_mul_pd(av[2], widen(x[2], j)));
         let o = out.as_mut_ptr().add(j);
-        _mm256_storeu_pd(
-            o,
-            _mm256_add_pd(_mm256_loadu_pd(o), _mm256_add_pd(pair0, pair1)),
-        );
+        _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o), four_terms(av, x, j)));
     }
     let done = 4 * quads;
     axpy4_body(a, x.map(|r| &r[done..n]), &mut out[done..n]);
@@ -139,28 +173,22 @@ unsafe fn dot_avx2(x: &[f32], w: &[f64], ahead: &[f32]) -> f64 {
     use std::arch::x86_64::*;
     let n = x.len().min(w.len());
     let blocks = n / LANES;
-    let (xp, wp) = (x.as_ptr(), w.as_ptr());
+    let wp = w.as_ptr();
     let mut acc = [_mm256_setzero_pd(); 4];
     for b in 0..blocks {
         let at = b * LANES;
         if at < ahead.len() {
-            // The line of the row ahead at this offset, into L2 (a hint: it changes nothing).
-            _mm_prefetch::<_MM_HINT_T1>(ahead.as_ptr().add(at).cast());
+            // The line of the row ahead at this offset.
+            into_l2(ahead[at..].as_ptr().cast());
         }
         for (k, a) in acc.iter_mut().enumerate() {
             // SAFETY: at + 4k + 3 < blocks·LANES ≤ n, within both slices.
-            let xv = _mm256_cvtps_pd(_mm_loadu_ps(xp.add(at + 4 * k)));
             let wv = _mm256_loadu_pd(wp.add(at + 4 * k));
-            *a = _mm256_fmadd_pd(xv, wv, *a);
+            *a = _mm256_fmadd_pd(widen(x, at + 4 * k), wv, *a);
         }
     }
-    // half[k] = acc[k] + acc[k + 8]; quarter[k] = half[k] + half[k + 4].
-    let half_lo = _mm256_add_pd(acc[0], acc[2]);
-    let half_hi = _mm256_add_pd(acc[1], acc[3]);
-    let mut quarter = [0.0f64; 4];
-    _mm256_storeu_pd(quarter.as_mut_ptr(), _mm256_add_pd(half_lo, half_hi));
     let done = blocks * LANES;
-    finish(quarter, tail(&x[done..n], &w[done..n]))
+    reduce(acc, &x[done..n], &w[done..n])
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -196,10 +224,6 @@ unsafe fn dot4_add4_avx512vl<const ADD: bool>(
     let mut acc = [[_mm256_setzero_pd(); 4]; 4];
     let av = a.map(|v| _mm256_set1_pd(v));
     let (wp, op) = (w.as_ptr(), out.as_mut_ptr());
-    #[inline(always)]
-    unsafe fn widen(row: &[f32], j: usize) -> __m256d {
-        _mm256_cvtps_pd(_mm_loadu_ps(row.as_ptr().add(j)))
-    }
     // Rows ahead shorter than the loop (none, past the end of a pass) are replaced by the new
     // rows, already read: no test per line.
     let asked: [*const f32; 4] = std::array::from_fn(|k| {
@@ -213,8 +237,7 @@ unsafe fn dot4_add4_avx512vl<const ADD: bool>(
     for b in 0..blocks {
         let at = b * LANES;
         for row in asked {
-            // A hint: it changes nothing, whatever the address.
-            _mm_prefetch::<_MM_HINT_T1>(row.wrapping_add(at).cast());
+            into_l2(row.wrapping_add(at).cast());
         }
         for (l, lanes) in acc.iter_mut().enumerate() {
             // SAFETY: j + 3 < blocks·LANES ≤ n, within every slice.
@@ -224,21 +247,8 @@ unsafe fn dot4_add4_avx512vl<const ADD: bool>(
                 *sum = _mm256_fmadd_pd(widen(row, j), wv, *sum);
             }
             if ADD {
-                let pair0 = _mm256_fmadd_pd(
-                    av[1],
-                    widen(old[1], j),
-                    _mm256_mul_pd(av[0], widen(old[0], j)),
-                );
-                let pair1 = _mm256_fmadd_pd(
-                    av[3],
-                    widen(old[3], j),
-                    _mm256_mul_pd(av[2], widen(old[2], j)),
-                );
                 let o = op.add(j);
-                _mm256_storeu_pd(
-                    o,
-                    _mm256_add_pd(_mm256_loadu_pd(o), _mm256_add_pd(pair0, pair1)),
-                );
+                _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o), four_terms(av, old, j)));
             }
         }
     }
@@ -248,12 +258,8 @@ unsafe fn dot4_add4_avx512vl<const ADD: bool>(
     }
     let mut margins = [0.0; 4];
     for (k, margin) in margins.iter_mut().enumerate() {
-        // half[k] = acc[k] + acc[k + 8]; quarter[k] = half[k] + half[k + 4].
-        let half_lo = _mm256_add_pd(acc[0][k], acc[2][k]);
-        let half_hi = _mm256_add_pd(acc[1][k], acc[3][k]);
-        let mut quarter = [0.0f64; 4];
-        _mm256_storeu_pd(quarter.as_mut_ptr(), _mm256_add_pd(half_lo, half_hi));
-        *margin = finish(quarter, tail(&rows[k][done..n], &w[done..n]));
+        let lanes = [acc[0][k], acc[1][k], acc[2][k], acc[3][k]];
+        *margin = reduce(lanes, &rows[k][done..n], &w[done..n]);
     }
     margins
 }
