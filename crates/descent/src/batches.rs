@@ -19,9 +19,9 @@ pub struct Batch<'a> {
     /// Samples in the whole batch: `rows.len()`, except in data-parallel training, where
     /// each process holds a part of it and the gradient sums are added across processes.
     pub size: usize,
-    /// The rows of `data` the walk visits after this batch, next first, when it visits single
-    /// samples in random order in memory (else empty): whoever computes the update reads them
-    /// ahead (see [`Dataset::read_upcoming`]).
+    /// The rows of `data` the walk visits after this batch, next first, when it walks data in
+    /// memory (else empty): whoever computes the update reads them ahead (see
+    /// [`Dataset::read_upcoming`]).
     pub ahead: &'a [usize],
 }
 
@@ -125,11 +125,8 @@ impl Batches for InMemory<'_> {
         let at = self.next;
         self.next += 1;
         Ok(self.sampler.batch(at).map(|rows| Batch {
-            // Single samples come in random order: the update reads the next ones ahead.
-            ahead: match rows {
-                [_] => self.sampler.after(at),
-                _ => &[],
-            },
+            // Samples come in random order: the update reads the next ones ahead.
+            ahead: self.sampler.after(at),
             ..Batch::local(self.data, rows)
         }))
     }
@@ -154,7 +151,7 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
-    fn single_samples_say_which_rows_come_next_and_batches_do_not() {
+    fn samples_and_batches_say_which_rows_come_next() {
         let data =
             Dataset::dense(2, (0..40).map(|v| v as f32 + 1.0).collect(), vec![1.0; 20]).unwrap();
         let mut rng = Rng::seed_from_u64(3);
@@ -172,9 +169,15 @@ mod tests {
         }
         let mut mini = InMemory::new(&data, Regime::MiniBatch(4), Sampling::Shuffle);
         mini.start_epoch(&mut rng).unwrap();
+        let mut batches = Vec::new();
         while let Some(batch) = mini.next_batch(&mut rng).unwrap() {
             assert_eq!(batch.rows.len(), 4);
-            assert!(batch.ahead.is_empty());
+            batches.push((batch.rows.to_vec(), batch.ahead.to_vec()));
+        }
+        assert_eq!(batches.len(), 5);
+        for (k, (_, ahead)) in batches.iter().enumerate() {
+            let later: Vec<usize> = batches[k + 1..].iter().flat_map(|b| b.0.clone()).collect();
+            assert_eq!(ahead[..], later[..], "after batch {k}");
         }
     }
 }

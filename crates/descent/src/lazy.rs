@@ -208,7 +208,7 @@ impl<'a> LazyLinear<'a> {
         let mut loss = 0.0;
         // x·v and ‖x‖² of a single sample, for the closed-form update of ‖v‖² below.
         let (mut xv, mut xx) = (0.0, 0.0);
-        for &i in rows {
+        for (k, &i) in rows.iter().enumerate() {
             let (x, y) = (data.row(i), data.target(i));
             if rows.len() == 1 {
                 (xv, xx) = x.dot_and_squared_norm(&self.v);
@@ -216,12 +216,14 @@ impl<'a> LazyLinear<'a> {
                 xv = x.dot(&self.v);
             }
             let m = self.s * xv + self.b;
+            // The rows of the walk ahead, within this batch and then the next ones, asked for
+            // while the step waits for the loss derivative, as the single-sample step does.
+            data.read_upcoming_across(&rows[k + 1..], ahead);
             if want_loss || !m.is_finite() {
                 loss += self.model.loss_at(m, y);
             }
             self.scratch.push(self.model.dloss_at(m, y));
         }
-        data.read_upcoming(ahead);
         let loss = self.penalized(loss, size, want_loss);
         let rescaled = self.shrink(eta);
         // One sample, v unchanged since its dot product: ‖v‖² in closed form.

@@ -20,6 +20,10 @@
 //!   against asking before the margin, in a stand-alone loop; with the single-sample step,
 //!   five epochs 0.305-0.316 → 0.284-0.293 s). The batch source only says which rows come
 //!   next ([`Batch::ahead`](crate::batches::Batch::ahead)).
+//! - Mini-batches on the O(nnz) path visit rows in random order too: their margins ask for
+//!   the rows ahead the same way, across the end of the batch into the next ones
+//!   ([`Dataset::read_upcoming_across`]). Three epochs of `minibatch:8`, `:64` and `:256`
+//!   on the rows above took 0.55-0.59 s without it, 0.23-0.26 s with it (SGD: 0.20-0.22 s).
 //!
 //! These are hints: they change no result, only when memory is read.
 
@@ -43,10 +47,21 @@ impl Dataset {
     /// it is stored; an empty or short list asks for what it has).
     #[inline]
     pub fn read_upcoming(&self, upcoming: &[usize]) {
-        if let Some(&i) = upcoming.get(FAR - 1) {
+        self.read_upcoming_across(upcoming, &[]);
+    }
+
+    /// [`read_upcoming`](Self::read_upcoming) for a walk whose next rows are `rest` (of the
+    /// batch it is in), then `then` (the batches after it).
+    #[inline]
+    pub fn read_upcoming_across(&self, rest: &[usize], then: &[usize]) {
+        let at = |p: usize| match rest.get(p) {
+            Some(&i) => Some(i),
+            None => then.get(p - rest.len()).copied(),
+        };
+        if let Some(i) = at(FAR - 1) {
             self.prefetch_row(i);
         }
-        if let Some(&i) = upcoming.get(FAR + META - 1) {
+        if let Some(i) = at(FAR + META - 1) {
             self.prefetch_meta(i);
         }
     }
