@@ -19,9 +19,13 @@
 use crate::data::{Dataset, Row};
 use crate::objective::MarginModel;
 
-/// Batches up to this size take the lazy path (larger ones are cheaper as a dense sum on
-/// threads).
-pub const MAX_BATCH: usize = 256;
+/// Batches up to this size take the lazy path; larger ones are cheaper as a dense sum (on
+/// threads once they span several engine blocks). Measured on 300,000 RCV1-like rows (47,152
+/// features, 70 nonzeros each), three epochs on one thread of a 2-core Xeon VM, lazy against
+/// dense: batches of 257 0.26 against 0.56 s, 512 0.28 against 0.40 s, 1,024 0.32-0.34 s both,
+/// 2,048 0.41-0.43 against 0.27-0.28 s (the batch's rows no longer stay in cache between its
+/// margins and its steps).
+pub const MAX_BATCH: usize = 1024;
 
 /// Renormalize the scale factors below this.
 const TINY: f64 = 1e-9;

@@ -100,8 +100,9 @@ fn settings() -> Vec<Setting> {
             ..base
         },
         Setting {
-            name: "minibatch:300 (generic dense sums), averaged",
+            name: "minibatch:300 with momentum (generic dense sums), averaged",
             regime: Regime::MiniBatch(300),
+            momentum: 0.5,
             average: Some(1),
             lr: 0.5,
             ..base

@@ -66,6 +66,7 @@ fn lazy_steps_equal_the_generic_loop_to_rounding() {
                 (Regime::MiniBatch(7), None),
                 (Regime::MiniBatch(7), Some(1)),
                 (Regime::MiniBatch(64), Some(30)),
+                (Regime::MiniBatch(500), None),
             ] {
                 let what = format!("{regime} {kind:?} λ = {l2} {schedule:?} average {average:?}");
                 let fast = run(
