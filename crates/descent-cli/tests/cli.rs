@@ -535,10 +535,24 @@ fn bench_measures_bandwidth_and_throughput() {
             "{row}"
         );
     }
-    let sgd = r["sgd_updates"].as_array().unwrap();
-    let names: Vec<&str> = sgd.iter().map(|u| u["data"].as_str().unwrap()).collect();
-    assert_eq!(names, ["dense", "sparse"]);
-    for u in sgd {
+    let training = r["training"].as_array().unwrap();
+    let runs: Vec<String> = training
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {}",
+                u["data"].as_str().unwrap(),
+                u["method"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let methods = ["sgd", "minibatch:8", "minibatch:64", "minibatch:512"];
+    let expected: Vec<String> = ["dense", "sparse"]
+        .iter()
+        .flat_map(|d| methods.map(|m| format!("{d} {m}")))
+        .collect();
+    assert_eq!(runs, expected);
+    for u in training {
         assert!(u["samples_per_second"].as_f64().unwrap() > 0.0, "{u}");
         assert_eq!(u["threads"], 1);
     }

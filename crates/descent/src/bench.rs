@@ -117,20 +117,22 @@ pub fn gradient_throughput(
     data.len() as f64 / best
 }
 
-/// SGD updates per second: shuffled epochs of single-sample steps through the trainer (the
-/// O(nnz) lazy path on sparse rows of L2 linear models, the generic step otherwise) at a
-/// constant rate `eta`, the best epoch's training time after a warm-up, epochs repeated until
-/// `budget` seconds are spent (at least 3). Unlike [`gradient_throughput`] with batches of one,
-/// no d-long gradient is formed per sample.
-pub fn sgd_throughput(
+/// Training samples per second in `regime`: shuffled epochs through the trainer (each update's
+/// gradient and step; the O(nnz) lazy path on sparse rows of L2 linear models for SGD and
+/// batches of up to [`MAX_BATCH`](crate::lazy::MAX_BATCH), the generic step otherwise) at a
+/// constant rate `eta`, one thread, the best epoch's training time after a warm-up, epochs
+/// repeated until `budget` seconds are spent (at least 3). Unlike [`gradient_throughput`], this
+/// counts the whole update: for SGD and small batches no d-long gradient is formed.
+pub fn training_throughput(
     objective: &dyn Objective,
     data: &Dataset,
+    regime: crate::regime::Regime,
     eta: f64,
     budget: f64,
 ) -> crate::Result<f64> {
     let epoch = |seed: u64| -> crate::Result<f64> {
         let outcome = crate::train::Trainer::new(objective, data)
-            .regime(crate::regime::Regime::Sgd)
+            .regime(regime)
             .sampling(crate::regime::Sampling::Shuffle)
             .schedule(crate::schedule::Schedule::Constant { eta0: eta })
             .seed(seed)

@@ -1,18 +1,30 @@
 //! `descent bench`: how fast this machine computes gradients, against how fast it can read
 //! memory. Dense and sparse logistic-regression gradients for batches of 1 to M samples on one
 //! thread and on all threads; each row reports samples/s, GB/s of feature data read and the
-//! fraction of the measured read bandwidth for that thread count. Then SGD's own update rate
-//! on the same data (one thread, shuffled, single samples), which on sparse rows does not form
-//! the d-long gradient a batch of one does.
+//! fraction of the measured read bandwidth for that thread count. Then how fast training runs
+//! on the same data (one thread, shuffled) with SGD and mini-batches of 8, 64 and 512: whole
+//! updates, which on sparse rows cost O(nnz) and form no d-long gradient (a batch gradient of
+//! one sample above does).
 
 use crate::args::BenchArgs;
 use anyhow::{bail, Result};
-use descent::bench::{gradient_throughput, processor, read_bandwidth, sgd_throughput, test_array};
+use descent::bench::{
+    gradient_throughput, processor, read_bandwidth, test_array, training_throughput,
+};
 use descent::data::synth::{generate, Kind, Spec};
 use descent::engine::{block_rows, Engine, Serial, Threads};
 use descent::labels::LabelEncoding;
 use descent::objective::ModelKind;
+use descent::regime::Regime;
 use serde_json::json;
+
+/// The regimes whose training speed is measured (one thread, shuffled).
+const TRAINING_REGIMES: [Regime; 4] = [
+    Regime::Sgd,
+    Regime::MiniBatch(8),
+    Regime::MiniBatch(64),
+    Regime::MiniBatch(512),
+];
 
 /// Runs `descent bench`.
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -32,7 +44,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let many = Threads::new(threads)?;
     let engines: [(&dyn Engine, usize); 2] = [(&Serial, 1), (&many, threads)];
     let mut rows = Vec::new();
-    let mut sgd = Vec::new();
+    let mut training = Vec::new();
     let mut sets = vec![(
         "dense",
         Spec {
@@ -84,17 +96,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 }));
             }
         }
-        let sps = sgd_throughput(objective.as_ref(), &data, 0.01, args.budget)?;
-        let gbs = sps * bytes_per_sample / 1e9;
-        sgd.push(json!({
-            "data": name,
-            "rows": data.len(),
-            "features": data.dim(),
-            "threads": 1,
-            "samples_per_second": sps,
-            "gb_per_second": gbs,
-            "bandwidth_fraction": gbs / bandwidth[0],
-        }));
+        for regime in TRAINING_REGIMES {
+            let sps = training_throughput(objective.as_ref(), &data, regime, 0.01, args.budget)?;
+            let gbs = sps * bytes_per_sample / 1e9;
+            training.push(json!({
+                "data": name,
+                "rows": data.len(),
+                "features": data.dim(),
+                "threads": 1,
+                "method": regime.to_string(),
+                "samples_per_second": sps,
+                "gb_per_second": gbs,
+                "bandwidth_fraction": gbs / bandwidth[0],
+            }));
+        }
     }
     let (cpu, kernels) = (processor(), descent::data::kernels::build());
     let report = json!({
@@ -103,7 +118,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "threads": threads,
         "read_bandwidth_gb_per_second": { "one_thread": bandwidth[0], "all_threads": bandwidth[1] },
         "measurements": rows,
-        "sgd_updates": sgd,
+        "training": training,
     });
     if args.json {
         println!("{report}");
@@ -149,13 +164,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
             }
         }
     }
-    println!("SGD updates (1 thread, shuffled single samples; O(nnz) each on sparse rows):");
-    for r in report["sgd_updates"].as_array().into_iter().flatten() {
+    println!(
+        "training, 1 thread, shuffled (each update's gradient and step; O(nnz) per sample on \
+         sparse rows for sgd and batches up to {}):",
+        descent::lazy::MAX_BATCH
+    );
+    println!(
+        "{:<8} {:>17} {:>14} {:>8} {:>12}",
+        "data", "method", "samples/s", "GB/s", "of bandwidth"
+    );
+    for r in report["training"].as_array().into_iter().flatten() {
         println!(
-            "{:<8} {:>8} {:>8} {:>14.0} {:>8.2} {:>12.0}%",
+            "{:<8} {:>17} {:>14.0} {:>8.2} {:>12.0}%",
             r["data"].as_str().unwrap_or(""),
-            1,
-            "sgd",
+            r["method"].as_str().unwrap_or(""),
             r["samples_per_second"].as_f64().unwrap_or(0.0),
             r["gb_per_second"].as_f64().unwrap_or(0.0),
             100.0 * r["bandwidth_fraction"].as_f64().unwrap_or(0.0)
