@@ -260,17 +260,19 @@ impl<'a> Trainer<'a> {
             updates_per_epoch: source.updates_per_epoch(),
             epochs: self.epochs,
         };
-        // Small batches of an L2 linear model without momentum: O(nnz) per update.
-        let small_batches = m as u64 <= lazy::MAX_BATCH as u64 * plan.updates_per_epoch;
-        // (Sparse rows only: on dense rows the fused batch gradient is faster.)
-        let lazy = (self.fast_paths
-            && source.sparse()
-            && self.chain.is_empty()
-            && small_batches
-            && self.consensus.is_none())
-        .then(|| objective.margin_model())
-        .flatten()
-        .map(|model| LazyLinear::new(model, &theta, self.average));
+        // Small batches of an L2 linear model without momentum: O(nnz) per update (on dense
+        // rows up to pairs: larger batches are faster through the fused batch gradient).
+        let most = if source.sparse() {
+            lazy::MAX_BATCH
+        } else {
+            lazy::MAX_DENSE_BATCH
+        };
+        let small_batches = m as u64 <= most as u64 * plan.updates_per_epoch;
+        let lazy =
+            (self.fast_paths && self.chain.is_empty() && small_batches && self.consensus.is_none())
+                .then(|| objective.margin_model())
+                .flatten()
+                .map(|model| LazyLinear::new(model, &theta, self.average));
         let alpha = (1.0 / plan.updates_per_epoch.max(1) as f64).max(0.1);
         let mut run = Run {
             average: match lazy {

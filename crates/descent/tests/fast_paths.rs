@@ -1,9 +1,10 @@
 //! Fast paths against the generic loop: O(nnz) lazy-scaled SGD must give the same parameters
-//! (to rounding) on the same sample order, with and without averaging.
+//! (to rounding) on the same sample order, with and without averaging, on sparse and dense
+//! rows.
 
 mod common;
 
-use common::{assert_close, sign_label, sparse_data};
+use common::{assert_close, dense_data, sign_label, sparse_data};
 use descent::objective::ModelKind;
 use descent::observe::{Control, Observer, State};
 use descent::prelude::*;
@@ -114,6 +115,43 @@ fn lazy_steps_equal_the_generic_loop_to_rounding() {
                     1e-9,
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn lazy_sgd_on_dense_rows_equals_the_generic_loop_to_rounding() {
+    let data = dense_data(300, 12, 63, |x| {
+        if x[0] - x[5] + 0.3 * x[11] > 0.0 {
+            1.0
+        } else {
+            -1.0
+        }
+    });
+    for kind in [ModelKind::Logistic, ModelKind::Hinge] {
+        for stepping in [
+            (Regime::Sgd, None),
+            (Regime::Sgd, Some(1)),
+            (Regime::Sgd, Some(400)),
+            (Regime::MiniBatch(2), Some(1)),
+            (Regime::MiniBatch(3), None),
+        ] {
+            let schedule = Schedule::InverseTime {
+                eta0: 0.3,
+                decay: 0.01,
+            };
+            let [fast, generic] = [true, false].map(|fast| {
+                run(&data, stepping, kind, 0.02, schedule.clone(), fast, 3)
+                    .unwrap_or_else(|e| panic!("{stepping:?} {kind:?}: {e}"))
+            });
+            let what = format!("dense {stepping:?} {kind:?}");
+            assert_close(&format!("{what}: θ"), &fast.theta, &generic.theta, 1e-9);
+            assert_close(
+                &format!("{what}: iterate"),
+                &fast.iterate,
+                &generic.iterate,
+                1e-9,
+            );
         }
     }
 }
