@@ -20,8 +20,10 @@ use super::prefetch::into_l2;
 /// Independent partial sums of the dot product.
 pub const LANES: usize = 16;
 
+/// Σⱼ xⱼwⱼ in [`LANES`] lanes and a fixed tree, for weights of either precision (f32 weights
+/// are widened exactly, so `dot_body(x, x)` is ‖x‖² in the same order).
 #[inline(always)]
-fn dot_body(x: &[f32], w: &[f64]) -> f64 {
+fn dot_body<W: Copy + Into<f64>>(x: &[f32], w: &[W]) -> f64 {
     let n = x.len().min(w.len());
     let (x, w) = (&x[..n], &w[..n]);
     let mut acc = [0.0f64; LANES];
@@ -29,7 +31,7 @@ fn dot_body(x: &[f32], w: &[f64]) -> f64 {
     let mut ws = w.chunks_exact(LANES);
     for (xc, wc) in (&mut xs).zip(&mut ws) {
         for k in 0..LANES {
-            acc[k] = f64::from(xc[k]).mul_add(wc[k], acc[k]);
+            acc[k] = f64::from(xc[k]).mul_add(wc[k].into(), acc[k]);
         }
     }
     // A fixed tree: lanes k and k + 8, then k and k + 4, then `finish`.
@@ -48,10 +50,10 @@ fn dot_body(x: &[f32], w: &[f64]) -> f64 {
 
 /// The products past the last full block of [`LANES`], one after another.
 #[inline(always)]
-fn tail(x: &[f32], w: &[f64]) -> f64 {
+fn tail<W: Copy + Into<f64>>(x: &[f32], w: &[W]) -> f64 {
     x.iter()
         .zip(w)
-        .fold(0.0, |sum, (&xv, &wv)| f64::from(xv).mul_add(wv, sum))
+        .fold(0.0, |sum, (&xv, &wv)| f64::from(xv).mul_add(wv.into(), sum))
 }
 
 /// The last levels of the tree, (q₀ + q₂) + (q₁ + q₃), then the tail: shared by every build.
@@ -106,7 +108,11 @@ unsafe fn four_terms(
 /// of `x_tail` and `w_tail`, the entries past the last full block.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn reduce(acc: [std::arch::x86_64::__m256d; 4], x_tail: &[f32], w_tail: &[f64]) -> f64 {
+unsafe fn reduce<W: Copy + Into<f64>>(
+    acc: [std::arch::x86_64::__m256d; 4],
+    x_tail: &[f32],
+    w_tail: &[W],
+) -> f64 {
     use std::arch::x86_64::*;
     let half_lo = _mm256_add_pd(acc[0], acc[2]);
     let half_hi = _mm256_add_pd(acc[1], acc[3]);
@@ -189,6 +195,30 @@ unsafe fn dot_avx2(x: &[f32], w: &[f64], ahead: &[f32]) -> f64 {
     }
     let done = blocks * LANES;
     reduce(acc, &x[done..n], &w[done..n])
+}
+
+/// [`dot_avx2`] and the same loop's ‖x‖² ([`dot_body`]`(x, x)`'s lanes and tree) in four more
+/// accumulators: the same bits as the two separately, in one pass.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_and_squared_norm_avx2(x: &[f32], w: &[f64]) -> (f64, f64) {
+    use std::arch::x86_64::*;
+    let n = x.len().min(w.len());
+    let blocks = n / LANES;
+    let wp = w.as_ptr();
+    let (mut acc, mut sq) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
+    for b in 0..blocks {
+        let at = b * LANES;
+        for k in 0..4 {
+            // SAFETY: at + 4k + 3 < blocks·LANES ≤ n, within both slices.
+            let xv = widen(x, at + 4 * k);
+            acc[k] = _mm256_fmadd_pd(xv, _mm256_loadu_pd(wp.add(at + 4 * k)), acc[k]);
+            sq[k] = _mm256_fmadd_pd(xv, xv, sq[k]);
+        }
+    }
+    let done = blocks * LANES;
+    let x_tail = &x[done..n];
+    (reduce(acc, x_tail, &w[done..n]), reduce(sq, x_tail, x_tail))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -403,6 +433,25 @@ pub fn dot_ahead(x: &[f32], w: &[f64], ahead: &[f32]) -> f64 {
     dot_body(x, w)
 }
 
+/// ([`dot`]`(x, w)`, [`squared_norm`]`(x)` over the same entries) in one pass, with the bits of
+/// the two.
+#[inline]
+pub fn dot_and_squared_norm(x: &[f32], w: &[f64]) -> (f64, f64) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the processor supports AVX2 and FMA (checked at run time).
+        return unsafe { dot_and_squared_norm_avx2(x, w) };
+    }
+    let x = &x[..x.len().min(w.len())];
+    (dot_body(x, w), dot_body(x, x))
+}
+
+/// ‖x‖², in the [`LANES`] lanes and tree of [`dot`].
+#[inline]
+pub fn squared_norm(x: &[f32]) -> f64 {
+    dot_body(x, x)
+}
+
 /// `out[j] += a·x[j]` over min(len) entries.
 #[inline]
 pub fn axpy(a: f64, x: &[f32], out: &mut [f64]) {
@@ -435,6 +484,14 @@ mod tests {
             }
             let exact: f64 = x.iter().zip(&w).map(|(&a, &b)| f64::from(a) * b).sum();
             assert!((dot(&x, &w) - exact).abs() <= 1e-12 * exact.abs().max(1.0));
+            let (d, q) = dot_and_squared_norm(&x, &w);
+            assert_eq!(d.to_bits(), dot(&x, &w).to_bits(), "n = {n}");
+            assert_eq!(q.to_bits(), squared_norm(&x).to_bits(), "n = {n}");
+            let exact: f64 = x.iter().map(|&a| f64::from(a) * f64::from(a)).sum();
+            assert!((q - exact).abs() <= 1e-12 * exact.max(1.0), "n = {n}");
+            // Over the entries both have: a shorter w cuts the norm too.
+            let short = dot_and_squared_norm(&x, &w[..n / 2]);
+            assert_eq!(short.1.to_bits(), squared_norm(&x[..n / 2]).to_bits());
             let (mut a, mut b) = (w.clone(), w.clone());
             axpy(0.3, &x, &mut a);
             axpy_body(0.3, &x, &mut b);

@@ -41,12 +41,13 @@ impl Row<'_> {
         }
     }
 
-    /// `(wᵀx, ‖x‖²)` in one pass over a sparse row (the same bits as [`dot`](Row::dot) and
-    /// [`squared_norm`](Row::squared_norm); the squares are free beside the gathers of w).
+    /// `(wᵀx, ‖x‖²)` in one pass over the row (the same bits as [`dot`](Row::dot) and
+    /// [`squared_norm`](Row::squared_norm); the squares are nearly free beside the gathers of
+    /// w, or in the dense dot product's loop).
     #[inline]
     pub fn dot_and_squared_norm(&self, w: &[f64]) -> (f64, f64) {
         match *self {
-            Row::Dense(x) => (super::kernels::dot(x, w), squared_norm(x)),
+            Row::Dense(x) => super::kernels::dot_and_squared_norm(x, w),
             Row::Sparse(entries) => super::sparse::dot_and_squared_norm(entries, w),
         }
     }
@@ -89,10 +90,11 @@ impl Row<'_> {
         }
     }
 
-    /// ‖x‖², in four interleaved partial sums.
+    /// ‖x‖²: of a sparse row in four interleaved partial sums, of a dense one in the lanes of
+    /// [`kernels::dot`](super::kernels::dot).
     pub fn squared_norm(&self) -> f64 {
         match *self {
-            Row::Dense(x) => squared_norm(x),
+            Row::Dense(x) => super::kernels::squared_norm(x),
             Row::Sparse(entries) => super::sparse::squared_norm(entries),
         }
     }
@@ -104,12 +106,6 @@ impl Row<'_> {
             Row::Sparse(entries) => entries.len(),
         }
     }
-}
-
-/// ‖x‖² of a dense row, in the four partial sums of every sparse sum (`data::sparse`).
-#[inline]
-fn squared_norm(x: &[f32]) -> f64 {
-    super::sparse::sum4(x, |&v| f64::from(v) * f64::from(v))
 }
 
 #[cfg(test)]
