@@ -666,7 +666,11 @@ impl Run<'_> {
             }
             Verdict::Fine
         } else {
-            data.read_upcoming(batch.ahead);
+            if rows.len() > 1 {
+                data.read_next_batch(batch.ahead, rows.len());
+            } else {
+                data.read_upcoming(batch.ahead);
+            }
             batch_sums(engine, objective, data, &self.theta, rows, &mut self.sums);
             let (grad, loss) = self.sums.split_at_mut(dim);
             let size = batch.size as f64;
