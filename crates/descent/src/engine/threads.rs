@@ -4,14 +4,23 @@
 use super::{block_rows, blocks, BlockFn, Engine};
 use crate::{Error, Result};
 use rayon::prelude::*;
+use std::sync::{Mutex, PoisonError};
 
 /// Blocks summed in parallel at a time; bounds the memory of partial sums. Any value gives
 /// the same result.
 const BLOCKS_IN_FLIGHT: usize = 64;
 
+/// Entries of the partial sums merged by one task.
+const MERGE_CHUNK: usize = 4096;
+
 /// Sums blocks on a pool of `threads` workers.
 pub struct Threads {
     pool: rayon::ThreadPool,
+    /// The blocks' partial sums, kept from one call to the next: allocated afresh, each
+    /// partial of a wide model (377 KB for 47,152 sparse features) was new memory, so every
+    /// gradient paid page faults to zero it and, when it was freed, a flush of both cores'
+    /// address translations (sparse full batch, 300,000 rows, two threads: 31 → 24 ms).
+    partials: Mutex<Vec<Vec<f64>>>,
 }
 
 impl Threads {
@@ -24,7 +33,10 @@ impl Threads {
             .map_err(|e| {
                 Error::config("--threads", threads, format!("cannot start threads: {e}"))
             })?;
-        Ok(Threads { pool })
+        Ok(Threads {
+            pool,
+            partials: Mutex::new(Vec::new()),
+        })
     }
 
     /// Number of worker threads.
@@ -48,28 +60,50 @@ impl Engine for Threads {
             return;
         }
         let all: Vec<_> = blocks(n, width).collect();
+        // The kept buffers (taken out, so that the lock is not held while the blocks run).
+        let mut partials =
+            std::mem::take(&mut *self.partials.lock().unwrap_or_else(PoisonError::into_inner));
+        partials.resize_with(all.len().min(BLOCKS_IN_FLIGHT), Vec::new);
         let mut first = true;
         for group in all.chunks(BLOCKS_IN_FLIGHT) {
-            let partials: Vec<Vec<f64>> = self.pool.install(|| {
+            let partials = &mut partials[..group.len()];
+            self.pool.install(|| {
                 group
                     .par_iter()
-                    .map(|block| {
-                        let mut partial = vec![0.0; width];
-                        f(block.clone(), &mut partial);
-                        partial
+                    .zip(partials.par_iter_mut())
+                    .for_each(|(block, partial)| {
+                        partial.clear();
+                        partial.resize(width, 0.0);
+                        f(block.clone(), partial);
                     })
-                    .collect()
             });
-            for partial in partials {
-                if first {
-                    out.copy_from_slice(&partial);
-                    first = false;
-                } else {
-                    for (o, p) in out.iter_mut().zip(&partial) {
-                        *o += p;
+            // Merged in block order entry by entry, so the sums are the serial ones; wide
+            // sums split their entries among the threads.
+            let partials = &*partials;
+            let merge = |c: usize, chunk: &mut [f64]| {
+                let at = c * MERGE_CHUNK;
+                for (k, partial) in partials.iter().enumerate() {
+                    let part = &partial[at..at + chunk.len()];
+                    if first && k == 0 {
+                        chunk.copy_from_slice(part);
+                    } else {
+                        for (o, p) in chunk.iter_mut().zip(part) {
+                            *o += p;
+                        }
                     }
                 }
+            };
+            if width > MERGE_CHUNK {
+                self.pool.install(|| {
+                    out.par_chunks_mut(MERGE_CHUNK)
+                        .enumerate()
+                        .for_each(|(c, chunk)| merge(c, chunk))
+                });
+            } else {
+                merge(0, out);
             }
+            first = false;
         }
+        *self.partials.lock().unwrap_or_else(PoisonError::into_inner) = partials;
     }
 }
