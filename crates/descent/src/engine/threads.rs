@@ -10,9 +10,6 @@ use std::sync::{Mutex, PoisonError};
 /// the same result.
 const BLOCKS_IN_FLIGHT: usize = 64;
 
-/// Entries of the partial sums merged by one task.
-const MERGE_CHUNK: usize = 4096;
-
 /// Sums blocks on a pool of `threads` workers.
 pub struct Threads {
     pool: rayon::ThreadPool,
@@ -77,32 +74,16 @@ impl Engine for Threads {
                         f(block.clone(), partial);
                     })
             });
-            // Merged in block order entry by entry, so the sums are the serial ones; wide
-            // sums split their entries among the threads.
-            let partials = &*partials;
-            let merge = |c: usize, chunk: &mut [f64]| {
-                let at = c * MERGE_CHUNK;
-                for (k, partial) in partials.iter().enumerate() {
-                    let part = &partial[at..at + chunk.len()];
-                    if first && k == 0 {
-                        chunk.copy_from_slice(part);
-                    } else {
-                        for (o, p) in chunk.iter_mut().zip(part) {
-                            *o += p;
-                        }
+            for partial in partials.iter() {
+                if first {
+                    out.copy_from_slice(partial);
+                    first = false;
+                } else {
+                    for (o, p) in out.iter_mut().zip(partial) {
+                        *o += p;
                     }
                 }
-            };
-            if width > MERGE_CHUNK {
-                self.pool.install(|| {
-                    out.par_chunks_mut(MERGE_CHUNK)
-                        .enumerate()
-                        .for_each(|(c, chunk)| merge(c, chunk))
-                });
-            } else {
-                merge(0, out);
             }
-            first = false;
         }
         *self.partials.lock().unwrap_or_else(PoisonError::into_inner) = partials;
     }
