@@ -104,3 +104,31 @@ fn threaded_training_runs_equal_serial_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn one_threads_engine_sums_blocks_of_changing_widths_as_serial_does() {
+    // The engine keeps its blocks' buffers between calls: a wide sum after a narrow one (and
+    // fewer blocks after more) must start from clean partial sums every time.
+    let term = |i: usize, j: usize| ((i * 31 + j * 7) % 13) as f64 * 0.1 + 1e-3 * i as f64;
+    let f = |rows: std::ops::Range<usize>, out: &mut [f64]| {
+        for i in rows {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o += term(i, j);
+            }
+        }
+    };
+    let engine = Threads::new(2).unwrap();
+    for (n, width) in [
+        (5 * block_rows(10) + 7, 10),
+        (3 * block_rows(40_000) - 1, 40_000),
+        (2 * block_rows(10) + 1, 10),
+        (4 * block_rows(20_000), 20_000),
+        (block_rows(10) + 1, 10),
+    ] {
+        let mut serial = vec![0.0; width];
+        Serial.block_sum(n, width, &f, &mut serial);
+        let mut threaded = vec![f64::NAN; width];
+        engine.block_sum(n, width, &f, &mut threaded);
+        assert_bits(&format!("{n} rows, width {width}"), &threaded, &serial);
+    }
+}
