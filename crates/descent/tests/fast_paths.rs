@@ -32,6 +32,17 @@ fn run(
         .run(&mut [])
 }
 
+/// The fast path's parameters and averaged iterate equal the generic loop's to rounding.
+fn assert_same_run(what: &str, fast: &Outcome, generic: &Outcome) {
+    assert_close(&format!("{what}: θ"), &fast.theta, &generic.theta, 1e-9);
+    assert_close(
+        &format!("{what}: iterate"),
+        &fast.iterate,
+        &generic.iterate,
+        1e-9,
+    );
+}
+
 #[test]
 fn lazy_steps_equal_the_generic_loop_to_rounding() {
     let data = sparse_data(600, 300, 0.03, 61, |idx, vals| {
@@ -107,13 +118,7 @@ fn lazy_steps_equal_the_generic_loop_to_rounding() {
                     fast.unwrap_or_else(|e| panic!("{what}: {e}")),
                     generic.unwrap_or_else(|e| panic!("{what}: {e}")),
                 );
-                assert_close(&format!("{what}: θ"), &fast.theta, &generic.theta, 1e-9);
-                assert_close(
-                    &format!("{what}: iterate"),
-                    &fast.iterate,
-                    &generic.iterate,
-                    1e-9,
-                );
+                assert_same_run(&what, &fast, &generic);
             }
         }
     }
@@ -145,13 +150,7 @@ fn lazy_sgd_on_dense_rows_equals_the_generic_loop_to_rounding() {
                     .unwrap_or_else(|e| panic!("{stepping:?} {kind:?}: {e}"))
             });
             let what = format!("dense {stepping:?} {kind:?}");
-            assert_close(&format!("{what}: θ"), &fast.theta, &generic.theta, 1e-9);
-            assert_close(
-                &format!("{what}: iterate"),
-                &fast.iterate,
-                &generic.iterate,
-                1e-9,
-            );
+            assert_same_run(&what, &fast, &generic);
         }
     }
 }
