@@ -535,6 +535,10 @@ fn bench_measures_bandwidth_and_throughput() {
             "{row}"
         );
     }
+    let cached = &r["dense_in_cache"];
+    // 1 MiB of rows of 16 floats.
+    assert_eq!(cached["rows"], 16_384, "{cached}");
+    assert!(cached["gb_per_second"].as_f64().unwrap() > 0.0, "{cached}");
     let training = r["training"].as_array().unwrap();
     let runs: Vec<String> = training
         .iter()

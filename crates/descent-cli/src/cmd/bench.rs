@@ -1,10 +1,11 @@
 //! `descent bench`: how fast this machine computes gradients, against how fast it can read
 //! memory. Dense and sparse logistic-regression gradients for batches of 1 to M samples on one
 //! thread and on all threads; each row reports samples/s, GB/s of feature data read and the
-//! fraction of the measured read bandwidth for that thread count. Then how fast training runs
-//! on the same data (one thread, shuffled) with SGD and mini-batches of 8, 64 and 512: whole
-//! updates, which on sparse rows cost O(nnz) and form no d-long gradient (a batch gradient of
-//! one sample above does).
+//! fraction of the measured read bandwidth for that thread count. Then the dense full batch
+//! over rows that fit in cache (the arithmetic's own pace, beside the memory's). Then how fast
+//! training runs on the same data (one thread, shuffled) with SGD and mini-batches of 8, 64 and
+//! 512: whole updates, which on sparse rows cost O(nnz) and form no d-long gradient (a batch
+//! gradient of one sample above does).
 
 use crate::args::BenchArgs;
 use anyhow::{bail, Result};
@@ -111,6 +112,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             }));
         }
     }
+    let in_cache = dense_in_cache(&args, bandwidth[0])?;
     let (cpu, kernels) = (processor(), descent::data::kernels::build());
     let report = json!({
         "processor": cpu,
@@ -119,6 +121,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "read_bandwidth_gb_per_second": { "one_thread": bandwidth[0], "all_threads": bandwidth[1] },
         "measurements": rows,
         "training": training,
+        "dense_in_cache": in_cache,
     });
     if args.json {
         println!("{report}");
@@ -165,6 +168,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
     println!(
+        "dense full batch with its {} rows in cache (about 1 MiB), 1 thread: {:.2} GB/s = {:.0}% \
+         of one thread's memory bandwidth (the arithmetic's own pace: from memory a pass is no \
+         faster than the slower of the two)",
+        in_cache["rows"],
+        in_cache["gb_per_second"].as_f64().unwrap_or(0.0),
+        100.0 * in_cache["bandwidth_fraction"].as_f64().unwrap_or(0.0)
+    );
+    println!(
         "training, 1 thread, shuffled (each update's gradient and step; O(nnz) per sample on \
          sparse rows for sgd and batches up to {}):",
         descent::lazy::MAX_BATCH
@@ -184,4 +195,31 @@ pub fn run(args: BenchArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The dense full-batch gradient on one thread over rows that fit in cache (about 1 MiB of
+/// them, the benchmark's width): how fast the arithmetic alone goes, against `bandwidth`, one
+/// thread's memory read bandwidth.
+fn dense_in_cache(args: &BenchArgs, bandwidth: f64) -> Result<serde_json::Value> {
+    let features = args.dense_features.max(1);
+    let spec = Spec {
+        kind: Kind::DenseClassification,
+        rows: ((1 << 20) / (4 * features)).max(64),
+        features,
+        nnz: 0,
+        noise: 0.0,
+        seed: 2,
+    };
+    let mut data = generate(&spec)?;
+    LabelEncoding::fit(ModelKind::Logistic, &data)?.encode(&mut data)?;
+    let objective = ModelKind::Logistic.build(data.dim(), 2, true, 0.0);
+    let sps = gradient_throughput(&Serial, objective.as_ref(), &data, data.len(), args.budget);
+    let gbs = sps * (4 * features) as f64 / 1e9;
+    Ok(json!({
+        "rows": data.len(),
+        "features": features,
+        "samples_per_second": sps,
+        "gb_per_second": gbs,
+        "bandwidth_fraction": gbs / bandwidth,
+    }))
 }
