@@ -1,5 +1,6 @@
-//! Criterion benchmarks of the kernels behind every update: the dense dot product and axpy
-//! (alone, and four rows' margins with four rows' gradient terms),
+//! Criterion benchmarks of the kernels behind every update: the dense dot product (alone and
+//! with the row's squared norm, as dense SGD steps need) and axpy, four rows' margins with four
+//! rows' gradient terms,
 //! the sparse row kernels beside plain loops, a full-batch logistic gradient (serial and
 //! threaded), O(nnz) SGD steps on sparse rows, and the logistic loss's exp and log1p.
 //! Run with `cargo bench -p descent`; results are summarized in BENCHMARKS.md.
@@ -20,6 +21,17 @@ fn dense_kernels(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(256 * 4));
     group.bench_function("dot", |b| {
         b.iter(|| kernels::dot(black_box(&x), black_box(&w)))
+    });
+    group.bench_function("dot and squared norm, one pass", |b| {
+        b.iter(|| kernels::dot_and_squared_norm(black_box(&x), black_box(&w)))
+    });
+    group.bench_function("dot, then squared norm", |b| {
+        b.iter(|| {
+            (
+                kernels::dot(black_box(&x), black_box(&w)),
+                kernels::squared_norm(black_box(&x)),
+            )
+        })
     });
     let mut out = w.clone();
     group.bench_function("axpy", |b| {

@@ -198,27 +198,35 @@ unsafe fn dot_avx2(x: &[f32], w: &[f64], ahead: &[f32]) -> f64 {
 }
 
 /// [`dot_avx2`] and the same loop's ‖x‖² ([`dot_body`]`(x, x)`'s lanes and tree) in four more
-/// accumulators: the same bits as the two separately, in one pass.
+/// accumulators: the same bits as the two separately, in one pass. Without `DOT`, ‖x‖² alone
+/// over all of `x` (`w` unused, the dot product 0).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn dot_and_squared_norm_avx2(x: &[f32], w: &[f64]) -> (f64, f64) {
+unsafe fn dot_and_squared_norm_avx2<const DOT: bool>(x: &[f32], w: &[f64]) -> (f64, f64) {
     use std::arch::x86_64::*;
-    let n = x.len().min(w.len());
+    let n = if DOT { x.len().min(w.len()) } else { x.len() };
     let blocks = n / LANES;
     let wp = w.as_ptr();
     let (mut acc, mut sq) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
     for b in 0..blocks {
         let at = b * LANES;
         for k in 0..4 {
-            // SAFETY: at + 4k + 3 < blocks·LANES ≤ n, within both slices.
+            // SAFETY: at + 4k + 3 < blocks·LANES ≤ n, within x (and w when DOT).
             let xv = widen(x, at + 4 * k);
-            acc[k] = _mm256_fmadd_pd(xv, _mm256_loadu_pd(wp.add(at + 4 * k)), acc[k]);
+            if DOT {
+                acc[k] = _mm256_fmadd_pd(xv, _mm256_loadu_pd(wp.add(at + 4 * k)), acc[k]);
+            }
             sq[k] = _mm256_fmadd_pd(xv, xv, sq[k]);
         }
     }
     let done = blocks * LANES;
     let x_tail = &x[done..n];
-    (reduce(acc, x_tail, &w[done..n]), reduce(sq, x_tail, x_tail))
+    let dot = if DOT {
+        reduce(acc, x_tail, &w[done..n])
+    } else {
+        0.0
+    };
+    (dot, reduce(sq, x_tail, x_tail))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -440,7 +448,7 @@ pub fn dot_and_squared_norm(x: &[f32], w: &[f64]) -> (f64, f64) {
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the processor supports AVX2 and FMA (checked at run time).
-        return unsafe { dot_and_squared_norm_avx2(x, w) };
+        return unsafe { dot_and_squared_norm_avx2::<true>(x, w) };
     }
     let x = &x[..x.len().min(w.len())];
     (dot_body(x, w), dot_body(x, x))
@@ -449,6 +457,11 @@ pub fn dot_and_squared_norm(x: &[f32], w: &[f64]) -> (f64, f64) {
 /// ‖x‖², in the [`LANES`] lanes and tree of [`dot`].
 #[inline]
 pub fn squared_norm(x: &[f32]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the processor supports AVX2 and FMA (checked at run time).
+        return unsafe { dot_and_squared_norm_avx2::<false>(x, &[]).1 };
+    }
     dot_body(x, x)
 }
 
@@ -487,6 +500,7 @@ mod tests {
             let (d, q) = dot_and_squared_norm(&x, &w);
             assert_eq!(d.to_bits(), dot(&x, &w).to_bits(), "n = {n}");
             assert_eq!(q.to_bits(), squared_norm(&x).to_bits(), "n = {n}");
+            assert_eq!(q.to_bits(), dot_body(&x, &x).to_bits(), "n = {n}");
             let exact: f64 = x.iter().map(|&a| f64::from(a) * f64::from(a)).sum();
             assert!((q - exact).abs() <= 1e-12 * exact.max(1.0), "n = {n}");
             // Over the entries both have: a shorter w cuts the norm too.
