@@ -170,6 +170,35 @@ fn corrupt_caches_are_reported_with_the_file() {
     );
 
     std::fs::write(&data_file, &bytes).unwrap();
+    // Indices that are negative, or fewer than the values.
+    let indices_file = out.join("indices.npy");
+    let indices = std::fs::read(&indices_file).unwrap();
+    let entries = data::npy::Array::open(&data_file).unwrap().shape[0];
+    let mut negative: Vec<i32> = vec![1; entries];
+    negative[entries / 2] = -3;
+    let le = |v: &[i32]| v.iter().flat_map(|j| j.to_le_bytes()).collect::<Vec<u8>>();
+    std::fs::remove_file(&indices_file).unwrap();
+    data::npy::write(&indices_file, "<i4", &[entries], &le(&negative)).unwrap();
+    let err = data::read(&out, &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("negative indices in indices.npy"), "{err}");
+    let short = vec![1; entries - 1];
+    std::fs::remove_file(&indices_file).unwrap();
+    data::npy::write(&indices_file, "<i4", &[entries - 1], &le(&short)).unwrap();
+    let err = data::read(&out, &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "indices.npy holds {} entries, data.npy {entries}",
+            entries - 1
+        )),
+        "{err}"
+    );
+    std::fs::write(&indices_file, &indices).unwrap();
+    assert!(data::read(&out, &ReadOptions::default()).is_ok());
+
     let meta = out.join(cache::META);
     let text = std::fs::read_to_string(&meta)
         .unwrap()

@@ -138,12 +138,6 @@ pub fn from_parts(
     let targets = npy::read_vector((&path, &labels), "<f8", |b| {
         f64::from_le_bytes(b.try_into().unwrap_or_default())
     })?;
-    let f32s = |name: &str| {
-        let (path, a) = array(name)?;
-        npy::read_vector((&path, &a), "<f4", |b| {
-            f32::from_le_bytes(b.try_into().unwrap_or_default())
-        })
-    };
     let features = match meta.kind.as_str() {
         "dense" => {
             let (path, x) = array("X.npy")?;
@@ -164,26 +158,41 @@ pub fn from_parts(
             let indptr = npy::read_vector((&path, &a), "<i8", |b| {
                 i64::from_le_bytes(b.try_into().unwrap_or_default())
             })?;
-            let (path, a) = array("indices.npy")?;
-            let indices = npy::read_vector((&path, &a), "<i4", |b| {
-                i32::from_le_bytes(b.try_into().unwrap_or_default())
-            })?;
-            let values = f32s("data.npy")?;
-            if indptr.iter().any(|&p| p < 0) || indices.iter().any(|&j| j < 0) {
-                return Err(bad("negative offsets or indices in the CSR arrays".into()));
+            if indptr.iter().any(|&p| p < 0) {
+                return Err(bad("negative offsets in indptr.npy".into()));
             }
             if indptr.windows(2).any(|w| w[0] > w[1]) {
                 return Err(bad("indptr.npy is not non-decreasing".into()));
             }
+            // The entries straight from the two mapped files: no copy of either array (each
+            // would be as much new memory as the entries, and new memory is slow to fault in).
+            let (index_path, index_array) = array("indices.npy")?;
+            let (value_path, value_array) = array("data.npy")?;
+            let indices = npy::elements((&index_path, &index_array), "<i4", |b| {
+                i32::from_le_bytes(b.try_into().unwrap_or_default())
+            })?;
+            let values = npy::elements((&value_path, &value_array), "<f4", |b| {
+                f32::from_le_bytes(b.try_into().unwrap_or_default())
+            })?;
+            if indices.len() != values.len() {
+                return Err(bad(format!(
+                    "indices.npy holds {} entries, data.npy {}",
+                    indices.len(),
+                    values.len()
+                )));
+            }
+            let mut negative = false;
+            let entries = super::pages::collect_huge(indices.zip(values).map(|(j, v)| {
+                negative |= j < 0;
+                Entry::new(j as u32, v)
+            }));
+            if negative {
+                return Err(bad("negative indices in indices.npy".into()));
+            }
             Features::Sparse {
                 dim: meta.features,
                 indptr: indptr.into_iter().map(|p| p as usize).collect(),
-                entries: super::pages::collect_huge(
-                    indices
-                        .into_iter()
-                        .zip(values)
-                        .map(|(j, v)| Entry::new(j as u32, v)),
-                ),
+                entries,
             }
         }
         other => return Err(bad(format!("unknown kind '{other}'"))),

@@ -327,10 +327,20 @@ pub fn write(path: &Path, descr: &str, shape: &[usize], bytes: &[u8]) -> Result<
 /// Reads a 1-D little-endian array of `descr` into a vector via `decode` (used by the cache,
 /// whose arrays descent itself wrote).
 pub(crate) fn read_vector<T>(
-    (path, array): (&Path, &Array),
+    array: (&Path, &Array),
     descr: &str,
     decode: impl Fn(&[u8]) -> T,
 ) -> Result<Vec<T>> {
+    Ok(elements(array, descr, decode)?.collect())
+}
+
+/// The elements of a 1-D little-endian array of `descr`, decoded by `decode` as they are
+/// read from the file's bytes (no copy of the array is made).
+pub(crate) fn elements<'a, T>(
+    (path, array): (&Path, &'a Array),
+    descr: &str,
+    decode: impl Fn(&[u8]) -> T + 'a,
+) -> Result<impl ExactSizeIterator<Item = T> + 'a> {
     let expected = parse_descr(descr).map_err(|reason| Error::Format {
         path: path.to_path_buf(),
         reason,
@@ -344,11 +354,7 @@ pub(crate) fn read_vector<T>(
             ),
         });
     }
-    Ok(array
-        .data()
-        .chunks_exact(array.dtype.size())
-        .map(decode)
-        .collect())
+    Ok(array.data().chunks_exact(array.dtype.size()).map(decode))
 }
 
 /// Reads a 2-D little-endian float32 C-order matrix (the cache's `X.npy`) as row-major values.
