@@ -17,7 +17,7 @@
 //! models without momentum. A batch applies the same shrink once and then each sample's
 //! sparse step with the mean's weight 1/|B|.
 
-use crate::data::{Dataset, Row};
+use crate::data::{kernels, Dataset, Row};
 use crate::objective::MarginModel;
 
 /// Batches up to this size take the lazy path; larger ones are cheaper as a dense sum (on
@@ -182,12 +182,8 @@ impl<'a> LazyLinear<'a> {
         want_loss: bool,
     ) -> f64 {
         let (x, y) = (data.row(i), data.target(i));
-        let (xv, xx) = x.dot_and_squared_norm(&self.v);
+        let (xv, xx) = self.dot_reading_ahead(data, x, (&[], ahead), true);
         let m = self.s * xv + self.b;
-        // The rows ahead are asked for here, while the step waits for its loss derivative: a
-        // prefetch that has to wait for a free miss buffer then holds nothing up (3-6% of a
-        // shuffled SGD epoch against asking before the margins).
-        data.read_upcoming(ahead);
         // A sum of one loss, as the batch step adds it up.
         let loss = if want_loss || !m.is_finite() {
             0.0 + self.model.loss_at(m, y)
@@ -224,15 +220,10 @@ impl<'a> LazyLinear<'a> {
         let (mut xv, mut xx) = (0.0, 0.0);
         for (k, &i) in rows.iter().enumerate() {
             let (x, y) = (data.row(i), data.target(i));
-            if rows.len() == 1 {
-                (xv, xx) = x.dot_and_squared_norm(&self.v);
-            } else {
-                xv = x.dot(&self.v);
-            }
+            // The rows of the walk ahead: within this batch, then the next ones.
+            let walk = (&rows[k + 1..], ahead);
+            (xv, xx) = self.dot_reading_ahead(data, x, walk, rows.len() == 1);
             let m = self.s * xv + self.b;
-            // The rows of the walk ahead, within this batch and then the next ones, asked for
-            // while the step waits for the loss derivative, as the single-sample step does.
-            data.read_upcoming_across(&rows[k + 1..], ahead);
             if want_loss || !m.is_finite() {
                 loss += self.model.loss_at(m, y);
             }
@@ -293,6 +284,40 @@ impl<'a> LazyLinear<'a> {
             }
         }
         loss
+    }
+
+    /// `(x·v, ‖x‖²)` (‖x‖² only when `norm`, else 0), asking for the rows of the walk ahead
+    /// (`rest` of this batch, `then` the next batches), as `data::prefetch` describes: a dense
+    /// row ahead line by line through the dot product's loop; sparse rows after it, while the
+    /// step waits for its loss derivative, so that a prefetch that has to wait for a free miss
+    /// buffer holds nothing up (3-6% of a shuffled SGD epoch against asking before the
+    /// margins).
+    fn dot_reading_ahead(
+        &self,
+        data: &Dataset,
+        x: Row<'_>,
+        (rest, then): (&[usize], &[usize]),
+        norm: bool,
+    ) -> (f64, f64) {
+        match x {
+            Row::Dense(values) => {
+                let ahead = data.dense_row_ahead(rest, then);
+                if norm {
+                    kernels::dot_and_squared_norm_ahead(values, &self.v, ahead)
+                } else {
+                    (kernels::dot_ahead(values, &self.v, ahead), 0.0)
+                }
+            }
+            Row::Sparse(_) => {
+                let terms = if norm {
+                    x.dot_and_squared_norm(&self.v)
+                } else {
+                    (x.dot(&self.v), 0.0)
+                };
+                data.read_upcoming_across(rest, then);
+                terms
+            }
+        }
     }
 
     /// The batch's mean loss (from the sum of its `size` losses) plus the L2 term, when it is

@@ -198,11 +198,16 @@ unsafe fn dot_avx2(x: &[f32], w: &[f64], ahead: &[f32]) -> f64 {
 }
 
 /// [`dot_avx2`] and the same loop's ‖x‖² ([`dot_body`]`(x, x)`'s lanes and tree) in four more
-/// accumulators: the same bits as the two separately, in one pass. Without `DOT`, ‖x‖² alone
-/// over all of `x` (`w` unused, the dot product 0).
+/// accumulators: the same bits as the two separately, in one pass, asking for the row `ahead`
+/// as [`dot_avx2`] does. Without `DOT`, ‖x‖² alone over all of `x` (`w` unused, the dot
+/// product 0).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn dot_and_squared_norm_avx2<const DOT: bool>(x: &[f32], w: &[f64]) -> (f64, f64) {
+unsafe fn dot_and_squared_norm_avx2<const DOT: bool>(
+    x: &[f32],
+    w: &[f64],
+    ahead: &[f32],
+) -> (f64, f64) {
     use std::arch::x86_64::*;
     let n = if DOT { x.len().min(w.len()) } else { x.len() };
     let blocks = n / LANES;
@@ -210,6 +215,10 @@ unsafe fn dot_and_squared_norm_avx2<const DOT: bool>(x: &[f32], w: &[f64]) -> (f
     let (mut acc, mut sq) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
     for b in 0..blocks {
         let at = b * LANES;
+        if at < ahead.len() {
+            // The line of the row ahead at this offset.
+            into_l2(ahead[at..].as_ptr().cast());
+        }
         for k in 0..4 {
             // SAFETY: at + 4k + 3 < blocks·LANES ≤ n, within x (and w when DOT).
             let xv = widen(x, at + 4 * k);
@@ -448,10 +457,23 @@ pub fn dot_and_squared_norm(x: &[f32], w: &[f64]) -> (f64, f64) {
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the processor supports AVX2 and FMA (checked at run time).
-        return unsafe { dot_and_squared_norm_avx2::<true>(x, w) };
+        return unsafe { dot_and_squared_norm_avx2::<true>(x, w, &[]) };
     }
     let x = &x[..x.len().min(w.len())];
     (dot_body(x, w), dot_body(x, x))
+}
+
+/// [`dot_and_squared_norm`] (the same bits) that also asks for the row `ahead` from memory,
+/// one cache line per 16 entries of `x`, as [`dot_ahead`] does (only the AVX2 build asks).
+#[inline]
+pub fn dot_and_squared_norm_ahead(x: &[f32], w: &[f64], ahead: &[f32]) -> (f64, f64) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the processor supports AVX2 and FMA (checked at run time).
+        return unsafe { dot_and_squared_norm_avx2::<true>(x, w, ahead) };
+    }
+    let _ = ahead;
+    dot_and_squared_norm(x, w)
 }
 
 /// ‖x‖², in the [`LANES`] lanes and tree of [`dot`].
@@ -460,7 +482,7 @@ pub fn squared_norm(x: &[f32]) -> f64 {
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the processor supports AVX2 and FMA (checked at run time).
-        return unsafe { dot_and_squared_norm_avx2::<false>(x, &[]).1 };
+        return unsafe { dot_and_squared_norm_avx2::<false>(x, &[], &[]).1 };
     }
     dot_body(x, x)
 }
@@ -499,6 +521,10 @@ mod tests {
             assert!((dot(&x, &w) - exact).abs() <= 1e-12 * exact.abs().max(1.0));
             let (d, q) = dot_and_squared_norm(&x, &w);
             assert_eq!(d.to_bits(), dot(&x, &w).to_bits(), "n = {n}");
+            for ahead in [&other[..0], &other[..n / 2], &other[..]] {
+                let (d2, q2) = dot_and_squared_norm_ahead(&x, &w, ahead);
+                assert_eq!((d2.to_bits(), q2.to_bits()), (d.to_bits(), q.to_bits()));
+            }
             assert_eq!(q.to_bits(), squared_norm(&x).to_bits(), "n = {n}");
             assert_eq!(q.to_bits(), dot_body(&x, &x).to_bits(), "n = {n}");
             let exact: f64 = x.iter().map(|&a| f64::from(a) * f64::from(a)).sum();
