@@ -100,7 +100,7 @@ impl Dataset {
     }
 
     /// For a step on a dense row of a walk whose next rows are `rest`, then `then`: the row
-    /// [`DENSE_FAR`] steps ahead, for the step to ask for line by line through its arithmetic
+    /// four steps ahead, for the step to ask for line by line through its arithmetic
     /// ([`kernels::dot_and_squared_norm_ahead`](super::kernels::dot_and_squared_norm_ahead)),
     /// and its target asked for now (empty when the walk ends sooner or the rows are sparse).
     #[inline]
