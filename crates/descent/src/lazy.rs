@@ -79,6 +79,24 @@ pub struct LazyState {
     average: Option<LazyAverage>,
 }
 
+impl LazyState {
+    /// The parameters θ = [s·v, b] (b when `dim` counts an intercept) for the generic loop to
+    /// continue from (a checkpoint of the same run made by a version of descent that took this
+    /// path for it); `None` with averaging, which the two paths keep in different forms, or
+    /// when `dim` does not fit.
+    pub fn parameters(&self, dim: usize) -> Option<Vec<f64>> {
+        let d = self.v.len();
+        if self.average.is_some() || !(dim == d || dim == d + 1) {
+            return None;
+        }
+        let mut theta: Vec<f64> = self.v.iter().map(|v| self.s * v).collect();
+        if dim == d + 1 {
+            theta.push(self.b);
+        }
+        Some(theta)
+    }
+}
+
 impl<'a> LazyLinear<'a> {
     /// The state, for a checkpoint.
     pub fn save(&self) -> LazyState {
@@ -89,6 +107,18 @@ impl<'a> LazyLinear<'a> {
             v_norm2: self.v_norm2,
             average: self.average.clone(),
         }
+    }
+
+    /// Continues from parameters θ = [w, b] that the generic loop saved (a checkpoint of the
+    /// same run made by a version of descent that did not take this path for it): the same
+    /// iterate, continued to rounding rather than bit for bit. Only without averaging, whose
+    /// running mean the two paths keep in different forms (false then, and nothing changes).
+    pub fn restart_from(&mut self, theta: &[f64]) -> bool {
+        if self.average.is_some() || theta.len() != self.d + usize::from(self.intercept) {
+            return false;
+        }
+        *self = LazyLinear::new(self.model, theta, None);
+        true
     }
 
     /// Continues from a saved state (which must belong to the same model and averaging).
@@ -487,6 +517,16 @@ mod tests {
                 assert_eq!(x.to_bits(), y.to_bits());
             }
             assert_eq!(single.v_norm2.to_bits(), batch.v_norm2.to_bits());
+            // A saved state gives the generic loop the same parameters, and the lazy path
+            // restarted from them continues from the same point.
+            assert_eq!(single.save().parameters(theta.len()), Some(p.clone()));
+            assert_eq!(single.save().parameters(theta.len() + 2), None);
+            let mut restarted = LazyLinear::new(&model, &theta, None);
+            assert!(restarted.restart_from(&p));
+            let mut r = vec![0.0; theta.len()];
+            restarted.parameters(&mut r);
+            assert_eq!(r, p);
+            assert!(!restarted.restart_from(&p[1..]), "a θ of another length");
         }
     }
 

@@ -753,8 +753,9 @@ impl Run<'_> {
             Error::config(
                 "--resume",
                 what,
-                "the checkpoint was made with other settings (model, method, momentum or averaging): \
-                 resume with the flags it was made with",
+                "the checkpoint was made with other settings (model, method, momentum or averaging), \
+                 or by a version of descent that computed these updates another way: resume with \
+                 the flags it was made with, and the version that made it",
             )
         };
         let dim = self.theta.len();
@@ -765,10 +766,23 @@ impl Run<'_> {
                 found: state.theta.len().to_string(),
             });
         }
+        let mut theta = state.theta;
         match (&mut self.lazy, state.lazy) {
             (Some(lz), Some(saved)) => lz.restore(saved)?,
             (None, None) => {}
-            _ => return Err(other("sparse fast path state")),
+            // Saved by a version of descent that chose the other path for the same flags (which
+            // runs take the O(nnz) path has changed between versions): without averaging the
+            // parameters carry over, and the run continues to rounding.
+            (Some(lz), None) => {
+                if !lz.restart_from(&theta) {
+                    return Err(other("the generic path's state"));
+                }
+            }
+            (None, Some(saved)) => match saved.parameters(dim) {
+                // (Momentum is a setting that takes the generic path, not a version's choice.)
+                Some(parameters) if chain.is_empty() => theta = parameters,
+                _ => return Err(other("the O(nnz) path's state")),
+            },
         }
         match (&self.average, &state.average) {
             (None, None) => {}
@@ -779,7 +793,7 @@ impl Run<'_> {
             return Err(other("averaging state"));
         }
         chain.set_states(state.optimizer, dim)?;
-        self.theta = state.theta;
+        self.theta = theta;
         self.average = state.average;
         self.lazy_mean = state.lazy_mean;
         self.update = state.update;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_bits, dense_data, sign_label, sparse_data};
+use common::{assert_bits, assert_close, dense_data, sign_label, sparse_data};
 use descent::checkpoint::{Checkpoint, Checkpointing, Every};
 use descent::data::stream::{scan, Stream};
 use descent::data::synth::{generate, Kind, Spec};
@@ -286,6 +286,52 @@ fn a_checkpoint_of_other_settings_is_refused() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("--epochs"), "{err}");
+}
+
+#[test]
+fn a_checkpoint_from_the_other_code_path_continues_without_averaging() {
+    // Versions of descent have chosen differently which runs take the O(nnz) path; a
+    // checkpoint from one resumed by the other (here: fast paths off, then on, and the reverse)
+    // continues from the same parameters, to rounding. Averages, kept in different forms on
+    // the two paths, are refused.
+    let data = data();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.ckpt");
+    let objective = ModelKind::Logistic.build(data.dim(), 2, true, 1e-3);
+    let trainer = |fast: bool, average: Option<u64>| {
+        Trainer::new(objective.as_ref(), &data)
+            .regime(Regime::MiniBatch(4))
+            .schedule(Schedule::Constant { eta0: 0.3 })
+            .average(average)
+            .epochs(3)
+            .fast_paths(fast)
+    };
+    for (saved_on, resumed_on) in [(false, true), (true, false)] {
+        let reference = trainer(resumed_on, None).run(&mut []).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let crashed = trainer(saved_on, None)
+            .checkpoint(checkpointing(&path, 40))
+            .run(&mut [&mut CrashAt(130)]);
+        assert!(crashed.is_err());
+        let resumed = trainer(resumed_on, None)
+            .resume(Checkpoint::load(&path).unwrap())
+            .run(&mut [])
+            .unwrap();
+        let what = format!("saved with fast paths {saved_on}, resumed with {resumed_on}");
+        assert_eq!(resumed.updates, reference.updates, "{what}");
+        assert_close(&what, &resumed.theta, &reference.theta, 1e-9);
+
+        let _ = std::fs::remove_file(&path);
+        let _ = trainer(saved_on, Some(1))
+            .checkpoint(checkpointing(&path, 40))
+            .run(&mut [&mut CrashAt(130)]);
+        let err = trainer(resumed_on, Some(1))
+            .resume(Checkpoint::load(&path).unwrap())
+            .run(&mut [])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("other settings"), "{what}, averaged: {err}");
+    }
 }
 
 #[test]
