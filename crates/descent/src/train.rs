@@ -606,6 +606,22 @@ impl<'a> Trainer<'a> {
     }
 }
 
+/// `sum / size`, entry by entry, with the bits of the division: nothing to do for one sample,
+/// a multiplication by `1 / size` when `size` is a power of two (then `1 / size` is exact and
+/// each product is the quotient, correctly rounded), else the division.
+fn mean_of_sum(sum: &mut [f64], size: usize) {
+    if size == 1 {
+        return;
+    }
+    if size.is_power_of_two() {
+        let reciprocal = 1.0 / size as f64;
+        sum.iter_mut().for_each(|g| *g *= reciprocal);
+    } else {
+        let size = size as f64;
+        sum.iter_mut().for_each(|g| *g /= size);
+    }
+}
+
 /// The loop's state between updates.
 struct Run<'a> {
     theta: Vec<f64>,
@@ -674,7 +690,11 @@ impl Run<'_> {
             batch_sums(engine, objective, data, &self.theta, rows, &mut self.sums);
             let (grad, loss) = self.sums.split_at_mut(dim);
             let size = batch.size as f64;
-            grad.iter_mut().for_each(|g| *g /= size);
+            // The mean gradient. Division is slow (d of them per update: 4,146 of an MLP's
+            // parameters took longer than its sample's forward and backward pass), so sizes
+            // whose division is exact as a multiplication (powers of two: the same bits)
+            // multiply, and a single sample divides by nothing.
+            mean_of_sum(grad, batch.size);
             self.batch_loss = loss[0] / size + objective.penalty(&self.theta);
             let verdict = self.health.observe(self.batch_loss);
             if verdict != Verdict::Fine {
@@ -811,5 +831,37 @@ impl Run<'_> {
         self.rng = self.rng_at_epoch_start.clone();
         source.start_epoch(&mut self.rng)?;
         source.skip(self.batches_in_epoch, &mut self.rng)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mean_of_sum;
+
+    #[test]
+    fn the_mean_has_the_bits_of_the_division_for_every_size() {
+        let sums: Vec<f64> = [
+            1.0,
+            -3.7,
+            1e-300,
+            -2.5e-310,
+            f64::MIN_POSITIVE,
+            4.9e-324,
+            1e300,
+            f64::MAX,
+            -0.0,
+            0.1,
+            7.0 / 3.0,
+        ]
+        .into_iter()
+        .chain((1..200).map(|k| (k as f64 * 0.37).sin() * 10f64.powi(k % 40 - 20)))
+        .collect();
+        for size in 1..=1100usize {
+            let mut mean = sums.clone();
+            mean_of_sum(&mut mean, size);
+            for (m, s) in mean.iter().zip(&sums) {
+                assert_eq!(m.to_bits(), (s / size as f64).to_bits(), "{s} / {size}");
+            }
+        }
     }
 }
