@@ -31,10 +31,10 @@ pub const MAX_BATCH: usize = 1024;
 /// On dense rows only single samples and pairs take the lazy path: there a step costs O(d) on
 /// either path, and the lazy one does less per sample (the margin, then one pass over the
 /// weights) than the generic one (a d-long gradient, the penalty and its gradient, the step),
-/// while larger batches are faster as a fused batch gradient. Measured on 200,000 × 256 floats, two epochs
-/// on one thread of a 2-core Xeon VM, lazy against generic: SGD 0.135-0.139 against
-/// 0.268-0.269 s (averaged SGD 0.151 against 0.292 s), batches of 2 0.165 against 0.187 s,
-/// of 4 0.167 against 0.142 s, of 8 0.174 against 0.138 s.
+/// while larger batches are faster as a fused batch gradient. Measured on 200,000 × 256
+/// floats, two epochs on one thread of a 2-core Xeon VM, lazy against generic: SGD 0.135-0.139
+/// against 0.268-0.269 s (averaged SGD 0.151 against 0.292 s), batches of 2 0.165 against
+/// 0.187 s, of 4 0.167 against 0.142 s, of 8 0.174 against 0.138 s.
 pub const MAX_DENSE_BATCH: usize = 2;
 
 /// Renormalize the scale factors below this.
@@ -89,11 +89,24 @@ impl LazyState {
         if self.average.is_some() || !(dim == d || dim == d + 1) {
             return None;
         }
-        let mut theta: Vec<f64> = self.v.iter().map(|v| self.s * v).collect();
-        if dim == d + 1 {
-            theta.push(self.b);
-        }
+        let mut theta = vec![0.0; dim];
+        write_parameters(
+            self.s,
+            &self.v,
+            (dim == d + 1).then_some(self.b),
+            &mut theta,
+        );
         Some(theta)
+    }
+}
+
+/// θ = [s·v, b] into `theta` (b, the intercept, only when there is one).
+fn write_parameters(s: f64, v: &[f64], b: Option<f64>, theta: &mut [f64]) {
+    for (t, v) in theta.iter_mut().zip(v) {
+        *t = s * v;
+    }
+    if let Some(b) = b {
+        theta[v.len()] = b;
     }
 }
 
@@ -424,12 +437,7 @@ impl<'a> LazyLinear<'a> {
 
     /// Writes θ = [s·v, b] into `theta`.
     pub fn parameters(&self, theta: &mut [f64]) {
-        for (t, v) in theta.iter_mut().zip(&self.v) {
-            *t = self.s * v;
-        }
-        if self.intercept {
-            theta[self.d] = self.b;
-        }
+        write_parameters(self.s, &self.v, self.intercept.then_some(self.b), theta);
     }
 
     /// Writes the averaged parameters (or θ before averaging starts) into `mean`.

@@ -608,7 +608,9 @@ impl<'a> Trainer<'a> {
 
 /// `sum / size`, entry by entry, with the bits of the division: nothing to do for one sample,
 /// a multiplication by `1 / size` when `size` is a power of two (then `1 / size` is exact and
-/// each product is the quotient, correctly rounded), else the division.
+/// each product is the quotient, correctly rounded), else the division. Divisions are slow: d
+/// of them per update took longer than an MLP's forward and backward pass on its sample
+/// (4,146 parameters; `mlp:16` SGD 1.07 → 0.61 s per epoch of 200,000 rows).
 fn mean_of_sum(sum: &mut [f64], size: usize) {
     if size == 1 {
         return;
@@ -690,10 +692,6 @@ impl Run<'_> {
             batch_sums(engine, objective, data, &self.theta, rows, &mut self.sums);
             let (grad, loss) = self.sums.split_at_mut(dim);
             let size = batch.size as f64;
-            // The mean gradient. Division is slow (d of them per update: 4,146 of an MLP's
-            // parameters took longer than its sample's forward and backward pass), so sizes
-            // whose division is exact as a multiplication (powers of two: the same bits)
-            // multiply, and a single sample divides by nothing.
             mean_of_sum(grad, batch.size);
             self.batch_loss = loss[0] / size + objective.penalty(&self.theta);
             let verdict = self.health.observe(self.batch_loss);

@@ -138,8 +138,8 @@ fn lazy_sgd_on_dense_rows_equals_the_generic_loop_to_rounding() {
             (Regime::Sgd, None),
             (Regime::Sgd, Some(1)),
             (Regime::Sgd, Some(400)),
+            (Regime::MiniBatch(2), None),
             (Regime::MiniBatch(2), Some(1)),
-            (Regime::MiniBatch(3), None),
         ] {
             let schedule = Schedule::InverseTime {
                 eta0: 0.3,

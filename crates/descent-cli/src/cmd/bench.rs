@@ -13,9 +13,10 @@ use descent::bench::{
     gradient_throughput, processor, read_bandwidth, test_array, training_throughput,
 };
 use descent::data::synth::{generate, Kind, Spec};
+use descent::data::Dataset;
 use descent::engine::{block_rows, Engine, Serial, Threads};
 use descent::labels::LabelEncoding;
-use descent::objective::ModelKind;
+use descent::objective::{ModelKind, Objective};
 use descent::regime::Regime;
 use serde_json::json;
 
@@ -46,17 +47,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let engines: [(&dyn Engine, usize); 2] = [(&Serial, 1), (&many, threads)];
     let mut rows = Vec::new();
     let mut training = Vec::new();
-    let mut sets = vec![(
-        "dense",
-        Spec {
-            kind: Kind::DenseClassification,
-            rows: args.dense_rows,
-            features: args.dense_features,
-            nnz: 0,
-            noise: 0.0,
-            seed: 1,
-        },
-    )];
+    let mut sets = vec![("dense", dense_spec(args.dense_rows, args.dense_features, 1))];
     if args.sparse_rows > 0 {
         sets.push((
             "sparse",
@@ -71,9 +62,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         ));
     }
     for (name, spec) in sets {
-        let mut data = generate(&spec)?;
-        LabelEncoding::fit(ModelKind::Logistic, &data)?.encode(&mut data)?;
-        let objective = ModelKind::Logistic.build(data.dim(), 2, true, 0.0);
+        let (data, objective) = logistic_problem(&spec)?;
         // Rows of the engine's fixed blocks for this gradient's sums (its entries, the
         // intercept and the loss): a batch of at most this many is one block, one thread.
         let block = block_rows(objective.dim() + 1);
@@ -201,18 +190,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 /// them, the benchmark's width): how fast the arithmetic alone goes, against `bandwidth`, one
 /// thread's memory read bandwidth.
 fn dense_in_cache(args: &BenchArgs, bandwidth: f64) -> Result<serde_json::Value> {
-    let features = args.dense_features.max(1);
-    let spec = Spec {
-        kind: Kind::DenseClassification,
-        rows: ((1 << 20) / (4 * features)).max(64),
-        features,
-        nnz: 0,
-        noise: 0.0,
-        seed: 2,
-    };
-    let mut data = generate(&spec)?;
-    LabelEncoding::fit(ModelKind::Logistic, &data)?.encode(&mut data)?;
-    let objective = ModelKind::Logistic.build(data.dim(), 2, true, 0.0);
+    let features = args.dense_features;
+    let rows = ((1 << 20) / (4 * features)).max(64);
+    let (data, objective) = logistic_problem(&dense_spec(rows, features, 2))?;
     let sps = gradient_throughput(&Serial, objective.as_ref(), &data, data.len(), args.budget);
     let gbs = sps * (4 * features) as f64 / 1e9;
     Ok(json!({
@@ -222,4 +202,25 @@ fn dense_in_cache(args: &BenchArgs, bandwidth: f64) -> Result<serde_json::Value>
         "gb_per_second": gbs,
         "bandwidth_fraction": gbs / bandwidth,
     }))
+}
+
+/// Generated dense classification data of `rows` × `features`.
+fn dense_spec(rows: usize, features: usize, seed: u64) -> Spec {
+    Spec {
+        kind: Kind::DenseClassification,
+        rows,
+        features,
+        nnz: 0,
+        noise: 0.0,
+        seed,
+    }
+}
+
+/// The data `spec` generates, its labels encoded for logistic regression, and that unregularized
+/// logistic objective (with an intercept).
+fn logistic_problem(spec: &Spec) -> Result<(Dataset, Box<dyn Objective>)> {
+    let mut data = generate(spec)?;
+    LabelEncoding::fit(ModelKind::Logistic, &data)?.encode(&mut data)?;
+    let objective = ModelKind::Logistic.build(data.dim(), 2, true, 0.0);
+    Ok((data, objective))
 }

@@ -454,13 +454,7 @@ pub fn dot_ahead(x: &[f32], w: &[f64], ahead: &[f32]) -> f64 {
 /// the two.
 #[inline]
 pub fn dot_and_squared_norm(x: &[f32], w: &[f64]) -> (f64, f64) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the processor supports AVX2 and FMA (checked at run time).
-        return unsafe { dot_and_squared_norm_avx2::<true>(x, w, &[]) };
-    }
-    let x = &x[..x.len().min(w.len())];
-    (dot_body(x, w), dot_body(x, x))
+    dot_and_squared_norm_ahead(x, w, &[])
 }
 
 /// [`dot_and_squared_norm`] (the same bits) that also asks for the row `ahead` from memory,
@@ -473,7 +467,8 @@ pub fn dot_and_squared_norm_ahead(x: &[f32], w: &[f64], ahead: &[f32]) -> (f64, 
         return unsafe { dot_and_squared_norm_avx2::<true>(x, w, ahead) };
     }
     let _ = ahead;
-    dot_and_squared_norm(x, w)
+    let x = &x[..x.len().min(w.len())];
+    (dot_body(x, w), dot_body(x, x))
 }
 
 /// ‖x‖², in the [`LANES`] lanes and tree of [`dot`].
