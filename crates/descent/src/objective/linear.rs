@@ -57,6 +57,11 @@ impl<L: MarginLoss> Linear<L> {
     /// four rows; each group's terms are added in the pass that computes the next group's
     /// margins ([`kernels::dot4_add4`]), which also asks for the rows 16 places on, so that
     /// memory is read while the processor computes.
+    ///
+    /// When the rows are consecutive (a full batch, or any unshuffled batch) the walk computes
+    /// each row's place instead of reading it from `rows`: the same rows in the same order,
+    /// so the same bits, without a second stream of reads beside the rows' own (on a 2-core
+    /// Xeon VM, reading the row numbers cost a dense full-batch pass 5-8%).
     fn add_dense_groups<'r>(
         &self,
         theta: &[f64],
@@ -64,6 +69,30 @@ impl<L: MarginLoss> Linear<L> {
         rows: &'r [usize],
         grad: &mut [f64],
     ) -> (f64, &'r [usize]) {
+        let whole = rows.len() / 4 * 4;
+        let consecutive = rows
+            .first()
+            .is_some_and(|&first| rows.iter().enumerate().all(|(p, &i)| i == first + p));
+        let total = match rows.first() {
+            Some(&first) if consecutive => {
+                self.add_dense_walk(theta, data, whole, |p| first + p, grad)
+            }
+            _ => self.add_dense_walk(theta, data, whole, |p| rows[p], grad),
+        };
+        (total, &rows[whole..])
+    }
+
+    /// [`Linear::add_dense_groups`]' walk over the `count` rows `row(0)`, `row(1)`, …
+    /// (`count` a multiple of four), returning their loss.
+    #[inline(always)]
+    fn add_dense_walk(
+        &self,
+        theta: &[f64],
+        data: &Dataset,
+        count: usize,
+        row: impl Fn(usize) -> usize,
+        grad: &mut [f64],
+    ) -> f64 {
         let d = self.n_features;
         let b = self.bias(theta);
         let dense = |i: usize| match data.row(i) {
@@ -71,15 +100,21 @@ impl<L: MarginLoss> Linear<L> {
             Row::Sparse(_) => &[],
         };
         // The row DENSE_AHEAD places after position p (empty past the end).
-        let ahead = |p: usize| rows.get(p + DENSE_AHEAD).map_or(&[][..], |&i| dense(i));
+        let ahead = |p: usize| {
+            if p + DENSE_AHEAD < count {
+                dense(row(p + DENSE_AHEAD))
+            } else {
+                &[]
+            }
+        };
         let mut total = 0.0;
         let mut pending = None;
-        let mut groups = rows.chunks_exact(4);
-        for (n, g) in (&mut groups).enumerate() {
-            let xs: [&[f32]; 4] = std::array::from_fn(|k| dense(g[k]));
+        for n in 0..count / 4 {
+            let g: [usize; 4] = std::array::from_fn(|k| row(4 * n + k));
+            let xs: [&[f32]; 4] = g.map(dense);
             let further = std::array::from_fn(|k| ahead(4 * n + k));
             let dots = kernels::dot4_add4(xs, &theta[..d], pending, &mut grad[..d], further);
-            let targets = std::array::from_fn(|k| data.target(g[k]));
+            let targets = g.map(|i| data.target(i));
             let (losses, ds) = self.loss.loss_and_dloss4(dots.map(|m| m + b), targets);
             for loss in losses {
                 total += loss;
@@ -92,7 +127,7 @@ impl<L: MarginLoss> Linear<L> {
         if let Some((ds, xs)) = pending {
             kernels::axpy4(ds, xs, &mut grad[..d]);
         }
-        (total, groups.remainder())
+        total
     }
 }
 
