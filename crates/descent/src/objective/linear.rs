@@ -73,14 +73,11 @@ impl<L: MarginLoss> Linear<L> {
         grad: &mut [f64],
     ) -> (f64, &'r [usize]) {
         let whole = rows.len() / 4 * 4;
-        let consecutive = rows
-            .first()
-            .is_some_and(|&first| rows.iter().enumerate().all(|(p, &i)| i == first + p));
         let total = match rows.first() {
-            Some(&first) if consecutive => {
+            Some(&first) if rows.iter().enumerate().all(|(p, &i)| i == first + p) => {
                 self.add_dense_walk(theta, data, whole, data.len() - first, |p| first + p, grad)
             }
-            _ => self.add_dense_walk(theta, data, whole, whole, |p| rows[p], grad),
+            _ => self.add_dense_walk(theta, data, whole, rows.len(), |p| rows[p], grad),
         };
         (total, &rows[whole..])
     }
