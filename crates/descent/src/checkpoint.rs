@@ -17,6 +17,7 @@ use crate::atomic;
 use crate::batches::Rng;
 use crate::divergence::Health;
 use crate::lazy::LazyState;
+use crate::lazy_momentum::LazyMomentumState;
 use crate::observe::SavedStates;
 use crate::optim::Average;
 use crate::{Error, Result};
@@ -116,6 +117,9 @@ pub struct RunState {
     pub theta: Vec<f64>,
     pub(crate) average: Option<Average>,
     pub(crate) lazy: Option<LazyState>,
+    /// The O(nnz) momentum path's state (absent from checkpoints of other paths).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) lazy_momentum: Option<LazyMomentumState>,
     pub(crate) lazy_mean: Vec<f64>,
     /// Each optimizer stage's state.
     pub optimizer: Vec<Option<Vec<f64>>>,

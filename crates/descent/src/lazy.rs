@@ -14,8 +14,8 @@
 //! generic loop (the same gradients, rates and averages), computed in another order, so the
 //! results agree to rounding (tested), and the trainer uses it automatically for small batches
 //! (up to [`MAX_BATCH`] samples on sparse rows, [`MAX_DENSE_BATCH`] on dense ones) of such
-//! models without momentum. A batch applies the same shrink once and then each sample's
-//! sparse step with the mean's weight 1/|B|.
+//! models without momentum (with momentum: [`crate::lazy_momentum`]). A batch applies the same
+//! shrink once and then each sample's sparse step with the mean's weight 1/|B|.
 
 use crate::data::{kernels, Dataset, Row};
 use crate::objective::MarginModel;

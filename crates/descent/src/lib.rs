@@ -43,6 +43,7 @@ pub mod hogwild;
 pub mod labels;
 pub mod landscape;
 pub mod lazy;
+pub mod lazy_momentum;
 pub mod model;
 pub mod objective;
 pub mod observe;

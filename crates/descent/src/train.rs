@@ -31,6 +31,7 @@ use crate::data::Dataset;
 use crate::divergence::{Health, OnDivergence, Verdict, LAZY_CHECK_EVERY, MAX_RETRIES};
 use crate::engine::{batch_sums, Engine, Serial};
 use crate::lazy::{self, LazyLinear};
+use crate::lazy_momentum::LazyMomentum;
 use crate::objective::Objective;
 use crate::observe::{Control, Observer, Plan, Retry, SavedStates, State};
 use crate::optim::{Average, Chain};
@@ -181,9 +182,10 @@ impl<'a> Trainer<'a> {
         self
     }
 
-    /// Whether equivalent fast paths may replace the generic update (default: yes). The only
-    /// one so far: O(nnz) steps on sparse batches of up to 256 samples for L2 linear models without momentum
-    /// ([`crate::lazy`]), equal to the generic path to rounding.
+    /// Whether equivalent fast paths may replace the generic update (default: yes), each equal
+    /// to the generic path to rounding: O(nnz) steps on small sparse batches for L2 linear
+    /// models, without momentum ([`crate::lazy`], also on dense single samples and pairs) and
+    /// with it ([`crate::lazy_momentum`], without iterate averaging).
     pub fn fast_paths(mut self, on: bool) -> Self {
         self.fast_paths = on;
         self
@@ -268,11 +270,17 @@ impl<'a> Trainer<'a> {
             lazy::MAX_DENSE_BATCH
         };
         let small_batches = m as u64 <= most as u64 * plan.updates_per_epoch;
-        let lazy =
-            (self.fast_paths && self.chain.is_empty() && small_batches && self.consensus.is_none())
-                .then(|| objective.margin_model())
-                .flatten()
-                .map(|model| LazyLinear::new(model, &theta, self.average));
+        let margin_model = (self.fast_paths && small_batches && self.consensus.is_none())
+            .then(|| objective.margin_model())
+            .flatten();
+        let lazy = margin_model
+            .filter(|_| self.chain.is_empty())
+            .map(|model| LazyLinear::new(model, &theta, self.average));
+        // With momentum: sparse rows only (on dense ones an update is O(d) either way).
+        let lazy_momentum = margin_model
+            .filter(|_| source.sparse() && self.average.is_none())
+            .zip(self.chain.momentum())
+            .map(|(model, (mu, nesterov))| LazyMomentum::new(model, &theta, None, mu, nesterov));
         let alpha = (1.0 / plan.updates_per_epoch.max(1) as f64).max(0.1);
         let mut run = Run {
             average: match lazy {
@@ -284,6 +292,7 @@ impl<'a> Trainer<'a> {
                 _ => Vec::new(),
             },
             lazy,
+            lazy_momentum,
             theta,
             sums: vec![0.0; dim + 1],
             update: 0,
@@ -628,6 +637,7 @@ fn mean_of_sum(sum: &mut [f64], size: usize) {
 struct Run<'a> {
     theta: Vec<f64>,
     lazy: Option<LazyLinear<'a>>,
+    lazy_momentum: Option<LazyMomentum<'a>>,
     average: Option<Average>,
     lazy_mean: Vec<f64>,
     /// The batch gradient's sums (gradient, then loss), reused.
@@ -673,9 +683,14 @@ impl Run<'_> {
         let lr = schedule.rate(t) * self.lr_scale;
         self.lr = lr;
         let dim = self.theta.len();
-        if let Some(lz) = &mut self.lazy {
-            let checked = n % LAZY_CHECK_EVERY == 0;
-            let loss = lz.step(data, rows, batch.ahead, lr, n, observed || checked);
+        let checked = n % LAZY_CHECK_EVERY == 0;
+        let want_loss = observed || checked;
+        let lazy_loss = match (&mut self.lazy, &mut self.lazy_momentum) {
+            (Some(lz), _) => Some(lz.step(data, rows, batch.ahead, lr, n, want_loss)),
+            (None, Some(lm)) => Some(lm.step(data, rows, batch.ahead, lr, want_loss)),
+            (None, None) => None,
+        };
+        if let Some(loss) = lazy_loss {
             if observed {
                 self.batch_loss = loss;
             }
@@ -712,6 +727,9 @@ impl Run<'_> {
 
     /// Writes the lazy path's parameters (and average) into `theta` (and `lazy_mean`).
     fn materialize(&mut self) {
+        if let Some(lm) = &self.lazy_momentum {
+            lm.parameters(&mut self.theta);
+        }
         if let Some(lz) = &self.lazy {
             lz.parameters(&mut self.theta);
             if !self.lazy_mean.is_empty() {
@@ -754,6 +772,7 @@ impl Run<'_> {
             theta: self.theta.clone(),
             average: self.average.clone(),
             lazy: self.lazy.as_ref().map(LazyLinear::save),
+            lazy_momentum: self.lazy_momentum.as_ref().map(LazyMomentum::save),
             lazy_mean: self.lazy_mean.clone(),
             optimizer: chain.states(),
             health: self.health.clone(),
@@ -797,8 +816,30 @@ impl Run<'_> {
                 }
             }
             (None, Some(saved)) => match saved.parameters(dim) {
-                // (Momentum is a setting that takes the generic path, not a version's choice.)
                 Some(parameters) if chain.is_empty() => theta = parameters,
+                _ => return Err(other("the O(nnz) path's state")),
+            },
+        }
+        // The same for the momentum path, whose buffer is the chain's on the generic one.
+        let mut optimizer = state.optimizer;
+        match (&mut self.lazy_momentum, state.lazy_momentum) {
+            (Some(lm), Some(saved)) => lm.restore(saved)?,
+            (None, None) => {}
+            (Some(lm), None) => {
+                let [buffer] = &mut optimizer[..] else {
+                    return Err(other("the generic path's state"));
+                };
+                if !lm.restart_from(&theta, buffer.as_deref()) {
+                    return Err(other("the generic path's state"));
+                }
+                // From now on the buffer lives in the lazy path's state.
+                *buffer = None;
+            }
+            (None, Some(saved)) => match saved.parameters_and_buffer(dim) {
+                Some((parameters, buffer)) if chain.momentum().is_some() => {
+                    theta = parameters;
+                    optimizer = vec![Some(buffer)];
+                }
                 _ => return Err(other("the O(nnz) path's state")),
             },
         }
@@ -810,7 +851,7 @@ impl Run<'_> {
         if state.lazy_mean.len() != self.lazy_mean.len() {
             return Err(other("averaging state"));
         }
-        chain.set_states(state.optimizer, dim)?;
+        chain.set_states(optimizer, dim)?;
         self.theta = theta;
         self.average = state.average;
         self.lazy_mean = state.lazy_mean;

@@ -99,7 +99,7 @@ fn settings() -> Vec<Setting> {
             ..base
         },
         Setting {
-            name: "sgd with replacement, Nesterov momentum",
+            name: "sgd with replacement, Nesterov momentum (O(nnz) steps)",
             sampling: Sampling::Replacement,
             momentum: 0.5,
             lr: 0.02,
@@ -271,7 +271,7 @@ fn a_checkpoint_of_other_settings_is_refused() {
     let _ = Trainer::new(objective.as_ref(), &data)
         .checkpoint(checkpointing(&path, 10))
         .run(&mut [&mut CrashAt(15)]);
-    // Saved on the lazy sparse path; momentum takes the generic one.
+    // Saved on the lazy sparse path without momentum; momentum is another setting.
     let err = Trainer::new(objective.as_ref(), &data)
         .optimizer(Chain::new().then(Momentum::new(0.9, false)))
         .resume(Checkpoint::load(&path).unwrap())
@@ -345,6 +345,49 @@ fn a_checkpoint_from_the_other_code_path_continues_without_averaging() {
             .unwrap_err()
             .to_string();
         assert!(err.contains("other settings"), "{what}, averaged: {err}");
+    }
+}
+
+#[test]
+fn a_momentum_checkpoint_from_the_other_code_path_continues() {
+    // The same across the O(nnz) momentum path and the generic loop, whose buffers (the
+    // chain's state there) carry over too.
+    let data = data();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.ckpt");
+    let objective = ModelKind::Logistic.build(data.dim(), 2, true, 1e-3);
+    for nesterov in [false, true] {
+        let trainer = |fast: bool| {
+            Trainer::new(objective.as_ref(), &data)
+                .regime(Regime::MiniBatch(4))
+                .schedule(Schedule::Constant { eta0: 0.05 })
+                .optimizer(Chain::new().then(Momentum::new(0.9, nesterov)))
+                .epochs(3)
+                .fast_paths(fast)
+        };
+        for (saved_on, resumed_on) in [(false, true), (true, false)] {
+            let reference = trainer(resumed_on).run(&mut []).unwrap();
+            let _ = std::fs::remove_file(&path);
+            let crashed = trainer(saved_on)
+                .checkpoint(checkpointing(&path, 40))
+                .run(&mut [&mut CrashOnlyAt(130)]);
+            assert!(crashed.is_err());
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(
+                text.contains("lazy_momentum"),
+                saved_on,
+                "which path saved it"
+            );
+            let resumed = trainer(resumed_on)
+                .resume(Checkpoint::load(&path).unwrap())
+                .run(&mut [])
+                .unwrap();
+            let what = format!(
+                "Nesterov {nesterov}: saved with fast paths {saved_on}, resumed with {resumed_on}"
+            );
+            assert_eq!(resumed.updates, reference.updates, "{what}");
+            assert_close(&what, &resumed.theta, &reference.theta, 1e-9);
+        }
     }
 }
 

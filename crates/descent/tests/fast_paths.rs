@@ -1,6 +1,6 @@
 //! Fast paths against the generic loop: O(nnz) lazy-scaled SGD must give the same parameters
 //! (to rounding) on the same sample order, with and without averaging, on sparse and dense
-//! rows.
+//! rows, and with momentum on sparse rows.
 
 mod common;
 
@@ -259,6 +259,54 @@ fn observers_see_the_same_parameters_on_both_paths() {
             assert_close("average", a, b, 1e-9);
             assert_close("iterate", i, j, 1e-9);
             assert_close(&format!("{regime} batch loss"), &[*l], &[*m], 1e-9);
+        }
+    }
+}
+
+#[test]
+fn momentum_on_sparse_rows_equals_the_generic_loop_to_rounding() {
+    let data = sparse_data(600, 300, 0.03, 64, |idx, vals| {
+        sign_label(idx, vals, |j| if j % 3 == 0 { 1.0 } else { -1.0 }, 0.0)
+    });
+    let schedules = [
+        (1e-3, Schedule::Constant { eta0: 0.05 }),
+        (
+            0.02,
+            Schedule::InverseTime {
+                eta0: 0.1,
+                decay: 0.05,
+            },
+        ),
+        (0.0, Schedule::Constant { eta0: 0.02 }),
+    ];
+    for kind in [
+        ModelKind::Logistic,
+        ModelKind::Hinge,
+        ModelKind::LeastSquares,
+    ] {
+        for (l2, schedule) in &schedules {
+            for (mu, nesterov) in [(0.9, false), (0.9, true), (0.5, false)] {
+                for regime in [Regime::Sgd, Regime::MiniBatch(7), Regime::MiniBatch(64)] {
+                    let objective = kind.build(data.dim(), 2, true, *l2);
+                    let [fast, generic] = [true, false].map(|fast| {
+                        Trainer::new(objective.as_ref(), &data)
+                            .regime(regime)
+                            .schedule(schedule.clone())
+                            .optimizer(Chain::new().then(Momentum::new(mu, nesterov)))
+                            .epochs(3)
+                            .seed(5)
+                            .fast_paths(fast)
+                            .run(&mut [])
+                    });
+                    let what =
+                        format!("{regime} {kind:?} λ = {l2} {schedule:?} μ = {mu} {nesterov}");
+                    let (fast, generic) = (
+                        fast.unwrap_or_else(|e| panic!("{what}: {e}")),
+                        generic.unwrap_or_else(|e| panic!("{what}: {e}")),
+                    );
+                    assert_same_run(&what, &fast, &generic);
+                }
+            }
         }
     }
 }

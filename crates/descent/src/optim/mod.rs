@@ -40,6 +40,11 @@ pub trait Transform: Send {
     /// Restores a [`state`](Transform::state) saved by the same kind of transform for
     /// `dim` parameters; a state of another length is refused.
     fn set_state(&mut self, state: Option<Vec<f64>>, dim: usize) -> crate::Result<()>;
+    /// The coefficient μ and whether it is Nesterov's, when this stage is momentum (which
+    /// the trainer can then apply in O(nnz) per update on sparse rows).
+    fn momentum(&self) -> Option<(f64, bool)> {
+        None
+    }
 }
 
 /// Transforms applied in order.
@@ -64,6 +69,14 @@ impl Chain {
     pub fn apply(&mut self, t: u64, theta: &[f64], update: &mut [f64]) {
         for stage in &mut self.stages {
             stage.apply(t, theta, update);
+        }
+    }
+
+    /// μ and whether it is Nesterov's, when the chain is exactly one momentum stage.
+    pub fn momentum(&self) -> Option<(f64, bool)> {
+        match &self.stages[..] {
+            [stage] => stage.momentum(),
+            _ => None,
         }
     }
 

@@ -73,6 +73,10 @@ impl Transform for Momentum {
         Ok(())
     }
 
+    fn momentum(&self) -> Option<(f64, bool)> {
+        Some((self.mu, self.nesterov))
+    }
+
     fn name(&self) -> String {
         let kind = if self.nesterov {
             "nesterov"
