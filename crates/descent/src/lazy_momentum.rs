@@ -155,7 +155,7 @@ impl<'a> LazyMomentum<'a> {
             b_buf: if intercept { buf(d) } else { 0.0 },
             scratch: Vec::new(),
         };
-        lazy.recompute_sums();
+        lazy.write_out();
         lazy
     }
 
@@ -257,10 +257,8 @@ impl<'a> LazyMomentum<'a> {
                     None => {
                         // A itself is (nearly) singular (ηλ near 1 for Nesterov): apply it to
                         // every weight now.
-                        for y in &mut self.y {
-                            *y = apply(&a, *y);
-                        }
-                        self.recompute_sums();
+                        self.p = a;
+                        self.write_out();
                         self.add_steps(data, rows, size, e, e);
                         self.step_intercept(eta, size);
                         return loss;
@@ -328,25 +326,18 @@ impl<'a> LazyMomentum<'a> {
         }
     }
 
-    /// z = P·y written out for every weight, P = I.
+    /// z = P·y written out for every weight, P = I, and the sums recomputed on the way.
     fn write_out(&mut self) {
         let p = self.p;
-        for y in &mut self.y {
-            *y = apply(&p, *y);
-        }
-        self.p = IDENTITY;
-        self.recompute_sums();
-    }
-
-    /// The sums from z = P·y.
-    fn recompute_sums(&mut self) {
         let mut sums = [0.0; 3];
-        for y in &self.y {
-            let [t, b] = apply(&self.p, *y);
+        for y in &mut self.y {
+            let [t, b] = apply(&p, *y);
+            *y = [t, b];
             sums[0] += t * t;
             sums[1] += t * b;
             sums[2] += b * b;
         }
+        self.p = IDENTITY;
         self.sums = sums;
     }
 }
