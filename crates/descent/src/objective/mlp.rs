@@ -10,6 +10,13 @@
 use super::{argmax, Objective, Task, L2};
 use crate::data::Row;
 use rand::{RngExt, SeedableRng};
+use std::cell::RefCell;
+
+thread_local! {
+    /// Each thread's working memory for one sample's passes (hidden activations, logits, the
+    /// errors sent back), reused from sample to sample instead of allocated for each.
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
 
 /// One hidden layer of `hidden` tanh units, softmax over `classes`.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +42,19 @@ impl Mlp {
     fn offsets(&self) -> [usize; 4] {
         let (d, h, k) = (self.n_features, self.hidden, self.classes);
         [0, h * d, h * d + h, h * d + h + k * h]
+    }
+
+    /// Runs `f` on zeroed buffers for the hidden activations, the logits and the errors sent
+    /// back (this thread's [`SCRATCH`]).
+    fn with_scratch<R>(&self, f: impl FnOnce(&mut [f64], &mut [f64], &mut [f64]) -> R) -> R {
+        SCRATCH.with_borrow_mut(|buffer| {
+            let (h, k) = (self.hidden, self.classes);
+            buffer.clear();
+            buffer.resize(2 * h + k, 0.0);
+            let (hid, rest) = buffer.split_at_mut(h);
+            let (z, back) = rest.split_at_mut(k);
+            f(hid, z, back)
+        })
     }
 
     /// Hidden activations into `hid` and logits into `z`; returns logsumexp(z).
@@ -71,8 +91,7 @@ impl Objective for Mlp {
     }
 
     fn loss(&self, theta: &[f64], x: Row<'_>, y: f64) -> f64 {
-        let (mut hid, mut z) = (vec![0.0; self.hidden], vec![0.0; self.classes]);
-        self.forward(theta, x, &mut hid, &mut z) - z[y as usize]
+        self.with_scratch(|hid, z, _| self.forward(theta, x, hid, z) - z[y as usize])
     }
 
     fn add_gradient(
@@ -85,27 +104,27 @@ impl Objective for Mlp {
     ) -> f64 {
         let (d, h) = (self.n_features, self.hidden);
         let [_, b1, w2, b2] = self.offsets();
-        let (mut hid, mut z) = (vec![0.0; h], vec![0.0; self.classes]);
-        let lse = self.forward(theta, x, &mut hid, &mut z);
-        let label = y as usize;
-        let loss = lse - z[label];
-        let mut back = vec![0.0; h];
-        for (c, &zc) in z.iter().enumerate() {
-            let delta = weight * ((zc - lse).exp() - if c == label { 1.0 } else { 0.0 });
+        self.with_scratch(|hid, z, back| {
+            let lse = self.forward(theta, x, hid, z);
+            let label = y as usize;
+            let loss = lse - z[label];
+            for (c, &zc) in z.iter().enumerate() {
+                let delta = weight * ((zc - lse).exp() - if c == label { 1.0 } else { 0.0 });
+                for j in 0..h {
+                    grad[w2 + c * h + j] += delta * hid[j];
+                    back[j] += theta[w2 + c * h + j] * delta;
+                }
+                grad[b2 + c] += delta;
+            }
             for j in 0..h {
-                grad[w2 + c * h + j] += delta * hid[j];
-                back[j] += theta[w2 + c * h + j] * delta;
+                let delta = back[j] * (1.0 - hid[j] * hid[j]);
+                if delta != 0.0 {
+                    x.axpy(delta, &mut grad[j * d..(j + 1) * d]);
+                    grad[b1 + j] += delta;
+                }
             }
-            grad[b2 + c] += delta;
-        }
-        for j in 0..h {
-            let delta = back[j] * (1.0 - hid[j] * hid[j]);
-            if delta != 0.0 {
-                x.axpy(delta, &mut grad[j * d..(j + 1) * d]);
-                grad[b1 + j] += delta;
-            }
-        }
-        loss
+            loss
+        })
     }
 
     fn penalty(&self, theta: &[f64]) -> f64 {
@@ -120,15 +139,17 @@ impl Objective for Mlp {
     }
 
     fn predict(&self, theta: &[f64], x: Row<'_>) -> f64 {
-        let (mut hid, mut z) = (vec![0.0; self.hidden], vec![0.0; self.classes]);
-        self.forward(theta, x, &mut hid, &mut z);
-        argmax(&z) as f64
+        self.with_scratch(|hid, z, _| {
+            self.forward(theta, x, hid, z);
+            argmax(z) as f64
+        })
     }
 
     fn loss_and_prediction(&self, theta: &[f64], x: Row<'_>, y: f64) -> (f64, f64) {
-        let (mut hid, mut z) = (vec![0.0; self.hidden], vec![0.0; self.classes]);
-        let lse = self.forward(theta, x, &mut hid, &mut z);
-        (lse - z[y as usize], argmax(&z) as f64)
+        self.with_scratch(|hid, z, _| {
+            let lse = self.forward(theta, x, hid, z);
+            (lse - z[y as usize], argmax(z) as f64)
+        })
     }
 
     fn initial_parameters(&self, seed: u64) -> Vec<f64> {
