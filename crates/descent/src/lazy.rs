@@ -466,13 +466,14 @@ fn fold(avg: &mut LazyAverage, v: &[f64]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::{Entry, Features, Source};
     use crate::objective::{Linear, Logistic, L2};
 
-    /// 40 sparse rows over 30 features, labels ±1, none all-zero.
-    fn data() -> Dataset {
+    /// 40 sparse rows over 30 features, labels ±1, none all-zero (also the momentum path's
+    /// test data).
+    pub(crate) fn data() -> Dataset {
         let (mut indptr, mut entries, mut targets) = (vec![0], Vec::new(), Vec::new());
         for i in 0..40u32 {
             for j in (0..30u32).filter(|j| (i * 7 + j * 3) % 5 < 2 || *j == i % 30) {

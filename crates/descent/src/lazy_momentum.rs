@@ -345,27 +345,8 @@ impl<'a> LazyMomentum<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Entry, Features, Source};
+    use crate::lazy::tests::data;
     use crate::objective::{Hinge, LeastSquares, Linear, Logistic, L2};
-
-    /// 40 sparse rows over 30 features, labels ±1, none all-zero.
-    fn data() -> Dataset {
-        let (mut indptr, mut entries, mut targets) = (vec![0], Vec::new(), Vec::new());
-        for i in 0..40u32 {
-            for j in (0..30u32).filter(|j| (i * 7 + j * 3) % 5 < 2 || *j == i % 30) {
-                let value = ((i * 31 + j * 17) % 23) as f32 / 11.0 - 0.9;
-                entries.push(Entry::new(j, if value == 0.0 { 0.5 } else { value }));
-            }
-            indptr.push(entries.len());
-            targets.push(if (i * 13) % 7 < 3 { 1.0 } else { -1.0 });
-        }
-        let features = Features::Sparse {
-            dim: 30,
-            indptr,
-            entries,
-        };
-        Dataset::new(features, targets, Source::default()).unwrap()
-    }
 
     /// The generic loop's update, written out densely: g = mean ℓ'·x + λθ (not on the
     /// intercept), buf = μ·buf + g, θ ← θ − η·buf (or η·(g + μ·buf)). Returns the loss.
