@@ -179,30 +179,3 @@ fn batched_sparse_gradients_equal_row_by_row_to_the_bit() {
         }
     }
 }
-
-#[test]
-fn consecutive_dense_rows_give_the_bits_of_the_same_rows_listed() {
-    // A batch of consecutive rows (a full batch) is walked without reading its row numbers.
-    // The same rows in a mirrored copy of the data, where their numbers run backwards and are
-    // read from the list, give the same loss and gradient to the bit: for the whole data,
-    // batches starting past row 0, with and without a remainder, and one group of four.
-    let d = 37;
-    let data = dense_data(61, d, 12, |x| if x[0] > 0.5 { 1.0 } else { -1.0 });
-    let last = data.len() - 1;
-    let reversed: Vec<usize> = (0..data.len()).rev().collect();
-    let mirrored = data.select(&reversed);
-    for (seed, (objective, _)) in objectives(d).into_iter().enumerate() {
-        let theta = random_theta(objective.dim(), 0.5, 900 + seed as u64);
-        for range in [0..data.len(), 3..51, 5..26, 10..14] {
-            let consecutive: Vec<usize> = range.clone().collect();
-            let listed: Vec<usize> = range.map(|i| last - i).collect();
-            let mut walked = vec![0.0; objective.dim()];
-            let walked_loss = objective.add_gradients(&theta, &data, &consecutive, &mut walked);
-            let mut read = vec![0.0; objective.dim()];
-            let read_loss = objective.add_gradients(&theta, &mirrored, &listed, &mut read);
-            let name = objective.name();
-            assert_eq!(walked_loss.to_bits(), read_loss.to_bits(), "{name}: loss");
-            common::assert_bits(name, &walked, &read);
-        }
-    }
-}

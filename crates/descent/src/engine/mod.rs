@@ -4,9 +4,11 @@
 //!
 //! **Determinism contract.** A sum over n samples is cut into fixed blocks of
 //! [`block_rows`]`(width)` consecutive samples (a function of the width alone, never of the
-//! thread count). Each block is summed serially in sample order into a zeroed buffer; block
-//! results are added in block order, the first copied, each later one added. Every engine
-//! obeys this, so results are bit-identical for every thread count.
+//! thread count). Each block is summed serially into a zeroed buffer, in an order fixed by its
+//! samples alone (their order in the batch; a linear model walks consecutive dense rows as
+//! four interleaved streams); block results are added in block order, the first copied, each
+//! later one added. Every engine obeys this, so results are bit-identical for every thread
+//! count.
 //!
 //! ```
 //! use descent::engine::{Engine, Serial, Threads};
@@ -57,7 +59,8 @@ pub fn blocks(n: usize, width: usize) -> impl Iterator<Item = Range<usize>> {
 
 /// Sums per-sample gradients and losses over `batch` (indices into `data`):
 /// on return `sums[..dim]` holds Σ∇ℓᵢ and `sums[dim]` holds Σℓᵢ (no regularizer, no
-/// division). Samples are visited in the order of `batch`.
+/// division). Samples are visited in the order of `batch` (or, within a block, in another
+/// order fixed by its samples, as [`Objective::add_gradients`] chooses).
 pub fn batch_sums(
     engine: &dyn Engine,
     objective: &dyn Objective,

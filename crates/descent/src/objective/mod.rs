@@ -73,9 +73,10 @@ pub trait Objective: Send + Sync {
     fn add_gradient(&self, theta: &[f64], x: Row<'_>, y: f64, weight: f64, grad: &mut [f64])
         -> f64;
 
-    /// Adds Σ ∇ℓ over the samples `rows` of `data` (in that order) to `grad` and returns
-    /// Σ ℓ. The default adds one sample at a time; models may fuse several rows (the grouping
-    /// depends only on `rows`, so results stay independent of the thread count).
+    /// Adds Σ ∇ℓ over the samples `rows` of `data` to `grad` and returns Σ ℓ. The default adds
+    /// one sample at a time, in order; models may fuse several rows or visit them in another
+    /// order (the grouping and order depend only on `rows`, so results stay independent of
+    /// the thread count).
     fn add_gradients(
         &self,
         theta: &[f64],
