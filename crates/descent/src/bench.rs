@@ -67,7 +67,7 @@ const AHEAD: usize = 4096;
 
 /// Best-of-`repeats` read bandwidth in GB/s of summing `values` on `threads` threads: the
 /// best of a plain loop and one that asks for memory ahead, each reading one place at a time
-/// and four ([`sum_streams`]), so the figure is what this machine's cores can read, not what
+/// and four (`sum_streams`), so the figure is what this machine's cores can read, not what
 /// one way of reading gets.
 pub fn read_bandwidth(values: &[f32], threads: usize, repeats: usize) -> crate::Result<f64> {
     let pool = rayon::ThreadPoolBuilder::new()
