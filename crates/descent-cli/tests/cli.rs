@@ -523,9 +523,30 @@ fn bench_measures_bandwidth_and_throughput() {
         2 * 2 * 6,
         "dense and sparse × 2 thread counts × 6 batch sizes"
     );
+    // Fractions are of the higher of the bandwidths measured before and after the passes.
+    let bw = &r["read_bandwidth_gb_per_second"];
+    let of = |when: &str, which: &str| bw[when][which].as_f64().unwrap();
+    for which in ["one_thread", "all_threads"] {
+        let higher = of("before", which).max(of("after", which));
+        assert_eq!(
+            bw[which].as_f64().unwrap().to_bits(),
+            higher.to_bits(),
+            "{bw}"
+        );
+    }
     for row in rows {
         assert!(row["samples_per_second"].as_f64().unwrap() > 0.0, "{row}");
-        assert!(row["bandwidth_fraction"].as_f64().unwrap() > 0.0);
+        let which = if row["threads"].as_u64() == Some(1) {
+            "one_thread"
+        } else {
+            "all_threads"
+        };
+        let fraction = row["gb_per_second"].as_f64().unwrap() / bw[which].as_f64().unwrap();
+        let reported = row["bandwidth_fraction"].as_f64().unwrap();
+        assert!(
+            reported > 0.0 && (reported - fraction).abs() <= 1e-12 * fraction,
+            "{row}"
+        );
         // The engine's block for 16 (dense) or 47,152 (sparse) features, an intercept and
         // the loss: 4,096 rows at least, a quarter of the width when that is more.
         let width = row["features"].as_u64().unwrap() + 2;
