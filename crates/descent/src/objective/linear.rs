@@ -24,7 +24,7 @@ struct DenseRows<'a> {
 /// streams: the q within 3 of whole/4 (and not above it) whose four streams start furthest
 /// apart within a 4 KiB page (the largest such q), since the L1 cache files lines by their
 /// place in the page and four rows at the same place evict each other's lines. Rows of 1 KiB:
-/// 1,023 rows per stream instead of 1,024 for a block of 4,096 (89-92% of the bandwidth in a
+/// 1,023 rows per stream instead of 1,024 for a block of 4,096 (89-93% of the bandwidth in a
 /// bare loop on two threads of a Xeon VM, against 80-85%).
 fn stream_length(whole: usize, row_bytes: usize) -> usize {
     const PAGE: usize = 4096;
@@ -102,8 +102,8 @@ impl<L: MarginLoss> Linear<L> {
     /// ([`stream_length`]), group n takes the n-th row of each (rows first + n, first + q +
     /// n, first + 2q + n, first + 3q + n), and the few rows after them (at most 12) follow in
     /// order, so that memory is read at four places at once. On a 2-core Xeon VM this read
-    /// 88-92% of the bandwidth where one stream read 70-72% (one and two threads, bare loop;
-    /// one stream cannot keep enough reads in flight). The order is a function of the rows
+    /// 89-93% of the bandwidth where one stream read 70-75% (two threads, bare loop; one
+    /// stream cannot keep enough reads in flight). The order is a function of the rows
     /// alone, so the sums are still the same for every thread count. The walk computes each
     /// row's place instead of reading it from `rows` (on the same VM, reading the row numbers
     /// cost a dense full-batch pass 5-8%), and each stream asks for its rows [`STREAM_AHEAD`]
