@@ -302,6 +302,37 @@ fn a_checkpoint_of_other_settings_is_refused() {
     assert!(err.contains("--epochs"), "{err}");
 }
 
+/// A run stopped after update 130 with fast paths `saved_on` (a checkpoint every 40 updates at
+/// `path`) and resumed with them `resumed_on` ends where an unstopped run on the resumed path
+/// does, to rounding; `fast_key`, when given, is in the checkpoint exactly when the fast path
+/// wrote it.
+fn assert_resumes_across_paths<'a>(
+    trainer: impl Fn(bool) -> Trainer<'a>,
+    path: &Path,
+    fast_key: Option<&str>,
+    what: &str,
+) {
+    for (saved_on, resumed_on) in [(false, true), (true, false)] {
+        let reference = trainer(resumed_on).run(&mut []).unwrap();
+        let _ = std::fs::remove_file(path);
+        let crashed = trainer(saved_on)
+            .checkpoint(checkpointing(path, 40))
+            .run(&mut [&mut CrashOnlyAt(130)]);
+        assert!(crashed.is_err());
+        if let Some(key) = fast_key {
+            let text = std::fs::read_to_string(path).unwrap();
+            assert_eq!(text.contains(key), saved_on, "{what}: which path saved it");
+        }
+        let resumed = trainer(resumed_on)
+            .resume(Checkpoint::load(path).unwrap())
+            .run(&mut [])
+            .unwrap();
+        let what = format!("{what}: saved with fast paths {saved_on}, resumed with {resumed_on}");
+        assert_eq!(resumed.updates, reference.updates, "{what}");
+        assert_close(&what, &resumed.theta, &reference.theta, 1e-9);
+    }
+}
+
 #[test]
 fn a_checkpoint_from_the_other_code_path_continues_without_averaging() {
     // Versions of descent have chosen differently which runs take the O(nnz) path; a
@@ -320,21 +351,13 @@ fn a_checkpoint_from_the_other_code_path_continues_without_averaging() {
             .epochs(3)
             .fast_paths(fast)
     };
+    assert_resumes_across_paths(
+        |fast| trainer(fast, None),
+        &path,
+        Some("\"lazy\":{"),
+        "plain",
+    );
     for (saved_on, resumed_on) in [(false, true), (true, false)] {
-        let reference = trainer(resumed_on, None).run(&mut []).unwrap();
-        let _ = std::fs::remove_file(&path);
-        let crashed = trainer(saved_on, None)
-            .checkpoint(checkpointing(&path, 40))
-            .run(&mut [&mut CrashOnlyAt(130)]);
-        assert!(crashed.is_err());
-        let resumed = trainer(resumed_on, None)
-            .resume(Checkpoint::load(&path).unwrap())
-            .run(&mut [])
-            .unwrap();
-        let what = format!("saved with fast paths {saved_on}, resumed with {resumed_on}");
-        assert_eq!(resumed.updates, reference.updates, "{what}");
-        assert_close(&what, &resumed.theta, &reference.theta, 1e-9);
-
         let _ = std::fs::remove_file(&path);
         let _ = trainer(saved_on, Some(1))
             .checkpoint(checkpointing(&path, 40))
@@ -344,6 +367,7 @@ fn a_checkpoint_from_the_other_code_path_continues_without_averaging() {
             .run(&mut [])
             .unwrap_err()
             .to_string();
+        let what = format!("saved with fast paths {saved_on}, resumed with {resumed_on}");
         assert!(err.contains("other settings"), "{what}, averaged: {err}");
     }
 }
@@ -365,29 +389,8 @@ fn a_momentum_checkpoint_from_the_other_code_path_continues() {
                 .epochs(3)
                 .fast_paths(fast)
         };
-        for (saved_on, resumed_on) in [(false, true), (true, false)] {
-            let reference = trainer(resumed_on).run(&mut []).unwrap();
-            let _ = std::fs::remove_file(&path);
-            let crashed = trainer(saved_on)
-                .checkpoint(checkpointing(&path, 40))
-                .run(&mut [&mut CrashOnlyAt(130)]);
-            assert!(crashed.is_err());
-            let text = std::fs::read_to_string(&path).unwrap();
-            assert_eq!(
-                text.contains("lazy_momentum"),
-                saved_on,
-                "which path saved it"
-            );
-            let resumed = trainer(resumed_on)
-                .resume(Checkpoint::load(&path).unwrap())
-                .run(&mut [])
-                .unwrap();
-            let what = format!(
-                "Nesterov {nesterov}: saved with fast paths {saved_on}, resumed with {resumed_on}"
-            );
-            assert_eq!(resumed.updates, reference.updates, "{what}");
-            assert_close(&what, &resumed.theta, &reference.theta, 1e-9);
-        }
+        let what = format!("Nesterov {nesterov}");
+        assert_resumes_across_paths(trainer, &path, Some("lazy_momentum"), &what);
     }
 }
 
