@@ -94,6 +94,16 @@ pub fn read_bandwidth(values: &[f32], threads: usize, repeats: usize) -> crate::
     Ok((values.len() * 4) as f64 / best / 1e9)
 }
 
+/// [`read_bandwidth`] on one thread and on `threads`, over a fresh [`test_array`] of `bytes`
+/// bytes (freed before returning).
+pub fn read_bandwidths(bytes: usize, threads: usize, repeats: usize) -> crate::Result<[f64; 2]> {
+    let array = test_array(bytes);
+    Ok([
+        read_bandwidth(&array, 1, repeats)?,
+        read_bandwidth(&array, threads, repeats)?,
+    ])
+}
+
 /// This machine's processor, as the operating system names it (Linux's `/proc/cpuinfo`
 /// "model name"), else its architecture: measurements differ between machines that both
 /// call themselves x86_64 with 2 cores, so reports say which one they were made on.

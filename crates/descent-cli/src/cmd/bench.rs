@@ -10,9 +10,7 @@
 
 use crate::args::BenchArgs;
 use anyhow::{bail, Result};
-use descent::bench::{
-    gradient_throughput, processor, read_bandwidth, test_array, training_throughput,
-};
+use descent::bench::{gradient_throughput, processor, read_bandwidths, training_throughput};
 use descent::data::synth::{generate, Kind, Spec};
 use descent::data::Dataset;
 use descent::engine::{block_rows, Engine, Serial, Threads};
@@ -20,15 +18,6 @@ use descent::labels::LabelEncoding;
 use descent::objective::{ModelKind, Objective};
 use descent::regime::Regime;
 use serde_json::json;
-
-/// This machine's read bandwidth in GB/s on one thread and on `threads`, over 512 MB.
-fn bandwidths(threads: usize) -> Result<[f64; 2]> {
-    let array = test_array(512 << 20);
-    Ok([
-        read_bandwidth(&array, 1, 5)?,
-        read_bandwidth(&array, threads, 5)?,
-    ])
-}
 
 /// The regimes whose training speed is measured (one thread, shuffled).
 const TRAINING_REGIMES: [Regime; 4] = [
@@ -47,7 +36,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         bail!("--budget, --dense-rows and --dense-features must be > 0");
     }
     let threads = crate::config::threads(None);
-    let before = bandwidths(threads)?;
+    let before = read_bandwidths(512 << 20, threads, 5)?;
     let many = Threads::new(threads)?;
     let engines: [(&dyn Engine, usize); 2] = [(&Serial, 1), (&many, threads)];
     let mut rows = Vec::new();
@@ -106,7 +95,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     // The bandwidth again after the passes, and the higher of the two for every fraction: on
     // a shared machine it drifts, and a fraction of the lower figure would flatter.
-    let after = bandwidths(threads)?;
+    let after = read_bandwidths(512 << 20, threads, 5)?;
     let bandwidth = [before[0].max(after[0]), before[1].max(after[1])];
     for row in rows.iter_mut().chain(&mut training) {
         let k = usize::from(row["threads"].as_u64() != Some(1));

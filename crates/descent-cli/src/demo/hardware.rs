@@ -2,7 +2,7 @@
 
 use super::{significant, Context, Finding, Numbers};
 use anyhow::Result;
-use descent::bench::{gradient_throughput, read_bandwidth, test_array};
+use descent::bench::{gradient_throughput, read_bandwidths};
 use descent::data::synth::{generate, Kind, Spec};
 use descent::engine::{Engine, Serial, Threads};
 use descent::labels::LabelEncoding;
@@ -13,10 +13,8 @@ use serde_json::json;
 
 /// Runs the experiment.
 pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
-    let floats = test_array(ctx.size(256usize << 20, 32 << 20));
-    let bw1 = read_bandwidth(&floats, 1, 3)?;
-    let bwn = read_bandwidth(&floats, ctx.threads, 3)?;
-    drop(floats);
+    let array_bytes = ctx.size(256usize << 20, 32 << 20);
+    let [bw1, bwn] = read_bandwidths(array_bytes, ctx.threads, 3)?;
     let rows = ctx.size(200_000, 30_000);
     let d = 64;
     let mut data = generate(&Spec {
@@ -116,7 +114,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         title: "3. Hardware efficiency: batch gradients are parallel, SGD is serial".into(),
         claim: "A full-batch gradient splits across threads and runs near memory bandwidth; an SGD step (batch of one) gains nothing from more threads.".into(),
         setup: format!(
-            "Generated dense classification, M = {rows}, d = {d} (f32 features, {:.0} MB); the batch gradient of logistic regression summed by descent's engines (fixed blocks, bit-identical for every thread count) over the data in batches of 1, 8, 64, 512, 4,096 and M; best pass after a warm-up, at least 3 passes. Sparse SGD: one epoch of L2 logistic regression on generated RCV1-like rows, descent's serial O(nnz) path beside Hogwild (lock-free, on all threads; not deterministic), reported without a rule. Memory read bandwidth measured by summing a {:.0} MB array in huge pages (the better of a plain loop and one that asks for memory 4 KiB ahead): {} GB/s on 1 thread, {} GB/s on {} threads.",
+            "Generated dense classification, M = {rows}, d = {d} (f32 features, {:.0} MB); the batch gradient of logistic regression summed by descent's engines (fixed blocks, bit-identical for every thread count) over the data in batches of 1, 8, 64, 512, 4,096 and M; best pass after a warm-up, at least 3 passes. Sparse SGD: one epoch of L2 logistic regression on generated RCV1-like rows, descent's serial O(nnz) path beside Hogwild (lock-free, on all threads; not deterministic), reported without a rule. Memory read bandwidth measured by summing a {:.0} MB array in huge pages (the best of summing one place and four places at a time per thread, plainly and asking for memory 4 KiB ahead): {} GB/s on 1 thread, {} GB/s on {} threads.",
             (rows * d * 4) as f64 / 1e6,
             ctx.size(256.0, 32.0),
             significant(bw1, 3),
