@@ -50,9 +50,11 @@ pub mod observe;
 pub mod optim;
 pub mod regime;
 pub mod schedule;
+pub mod settle;
 pub mod shard;
 pub mod trace;
 pub mod train;
+pub mod tune;
 
 pub use error::{Error, Result};
 
