@@ -25,7 +25,7 @@ pub enum Command {
     /// threads on dense and sparse data, as a fraction of the bandwidth.
     Bench(BenchArgs),
     /// Put every claim about full-batch GD and SGD to the test on built-in data: an HTML
-    /// report with figures and results.json.
+    /// report with figures and results.json (about 70 s on 2 cores; --quick about 5 s).
     Demo(DemoArgs),
     /// Train a model on a data file.
     #[command(allow_negative_numbers = true, args_override_self = true)]
@@ -289,7 +289,8 @@ pub struct DemoArgs {
     /// Output folder for index.html, the figures and results.json.
     #[arg(long, value_name = "DIR", default_value = "descent-report")]
     pub out: PathBuf,
-    /// Smaller data and budgets (about 30 seconds instead of about 3 minutes).
+    /// Smaller data, budgets and seed counts (about 5 seconds on 2 cores instead of about 70;
+    /// its verdicts are a smoke test, not evidence).
     #[arg(long)]
     pub quick: bool,
     /// The base seed of every experiment.

@@ -29,7 +29,7 @@ fn results_json_matches_the_numbers_on_the_page() {
     let dir = tempfile::tempdir().unwrap();
     let (results, page) = run_demo(dir.path());
     let claims = results["claims"].as_array().unwrap();
-    assert_eq!(claims.len(), 7, "the rate section and six experiments");
+    assert_eq!(claims.len(), 8, "the rate section and seven experiments");
     let mut checked = 0;
     for claim in claims {
         let id = claim["id"].as_str().unwrap();
@@ -38,10 +38,11 @@ fn results_json_matches_the_numbers_on_the_page() {
             "section {id} on the page"
         );
         if let Some(verdict) = claim["verdict"].as_str() {
-            let tag = if verdict == "held" {
-                "held"
-            } else {
-                "did-not-hold"
+            let tag = match verdict {
+                "held" => "held",
+                "did not hold" => "did-not-hold",
+                "depends" => "depends",
+                other => panic!("{id}: verdict '{other}' is none of held, did not hold, depends"),
             };
             let section = &page[page.find(&format!("<section id=\"{id}\">")).unwrap()..];
             let section = &section[..section.find("</section>").unwrap()];
@@ -88,7 +89,46 @@ fn results_json_matches_the_numbers_on_the_page() {
     }
     assert!(checked > 60, "{checked} numbers checked");
     let judged = claims.iter().filter(|c| c["verdict"].is_string()).count();
-    assert_eq!(judged, 6, "every claim has a verdict");
+    assert_eq!(judged, 7, "every claim has a verdict");
+    // Every comparing claim says how many runs stand behind each side and its effect's
+    // interval, which contains the estimate.
+    for claim in claims.iter().filter(|c| c["effect"].is_object()) {
+        let effect = &claim["effect"];
+        let (estimate, lo, hi) = (
+            effect["estimate"].as_f64().unwrap(),
+            effect["ci95"][0].as_f64().unwrap(),
+            effect["ci95"][1].as_f64().unwrap(),
+        );
+        assert!(
+            lo <= estimate && estimate <= hi,
+            "{}: {effect}",
+            claim["id"]
+        );
+        assert!(!claim["seeds"].as_object().unwrap().is_empty());
+    }
+    let compared = claims.iter().filter(|c| c["effect"].is_object()).count();
+    assert!(compared >= 5, "{compared} claims with an effect");
+    let critical = claims
+        .iter()
+        .find(|c| c["id"] == "critical-batch-size")
+        .expect("the critical batch size claim");
+    let sizes = critical["data"]["batch_sizes"].as_array().unwrap().len();
+    for key in ["updates_to_target", "epochs_to_target", "seconds_to_target"] {
+        assert_eq!(
+            critical["data"][key].as_array().unwrap().len(),
+            sizes,
+            "{key}"
+        );
+    }
+    let real = claims.iter().find(|c| c["id"] == "real-data").unwrap();
+    assert!(
+        real["numbers"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.contains("sharpness")),
+        "sharpness numbers"
+    );
 }
 
 /// The browser to use: $CHROMIUM, or chromium on the PATH.
@@ -162,5 +202,5 @@ fn the_page_loads_every_figure_in_a_real_browser() {
         figures,
         "every figure loaded in the browser"
     );
-    assert_eq!(attribute("data-verdicts"), 6, "every claim shows a verdict");
+    assert_eq!(attribute("data-verdicts"), 7, "every claim shows a verdict");
 }

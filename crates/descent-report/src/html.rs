@@ -8,11 +8,51 @@
 use serde::Serialize;
 use std::fmt::Write as _;
 
+/// What a claim's rule concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Outcome {
+    /// The rule's condition for the claim was met.
+    Held,
+    /// It was not.
+    DidNotHold,
+    /// The answer changes with a setting; the section's map shows on what.
+    Depends,
+}
+
+impl Outcome {
+    /// `held`, `did not hold` or `depends`, as `results.json` spells it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Held => "held",
+            Outcome::DidNotHold => "did not hold",
+            Outcome::Depends => "depends",
+        }
+    }
+
+    /// The page's `data-verdict` tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Outcome::Held => "held",
+            Outcome::DidNotHold => "did-not-hold",
+            Outcome::Depends => "depends",
+        }
+    }
+
+    /// [`Held`](Outcome::Held) when `held`, else [`DidNotHold`](Outcome::DidNotHold).
+    pub fn from_held(held: bool) -> Outcome {
+        if held {
+            Outcome::Held
+        } else {
+            Outcome::DidNotHold
+        }
+    }
+}
+
 /// A claim's outcome under its rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
-    /// Whether the rule was met.
-    pub held: bool,
+    /// What the rule concluded.
+    pub outcome: Outcome,
     /// The numbers the rule compared, in words.
     pub detail: String,
 }
@@ -83,6 +123,8 @@ pub struct Section {
     pub rule: String,
     /// The outcome (`None` for sections that make no claim).
     pub verdict: Option<Verdict>,
+    /// What the literature found, and whether this run agrees (empty: nothing to cite).
+    pub literature: String,
 }
 
 /// The page.
@@ -114,6 +156,7 @@ table{border-collapse:collapse;margin:.6em 0 1.2em}td,th{border:1px solid #ccc;p
 .rule{color:#333}.verdict{padding:.6em 1em;border-radius:4px;font-weight:bold}
 .verdict[data-verdict=held]{background:#e3f2e6;border:1px solid #2e7d32}
 .verdict[data-verdict=did-not-hold]{background:#fbe9e7;border:1px solid #c62828}
+.verdict[data-verdict=depends]{background:#fff6e0;border:1px solid #b26a00}.literature{color:#333;font-size:.95em}
 nav li{margin:.15em 0}footer{margin-top:3em;color:#777;font-size:.9em}";
 
 const SCRIPT: &str = "window.addEventListener('load',function(){var imgs=document.querySelectorAll('img');var ok=0;imgs.forEach(function(i){if(i.complete&&i.naturalWidth>0)ok++;});document.body.setAttribute('data-figures-loaded',ok);document.body.setAttribute('data-figures-total',imgs.length);document.body.setAttribute('data-verdicts',document.querySelectorAll('.verdict[data-verdict]').length);});";
@@ -134,8 +177,11 @@ impl Report {
         h.push_str("<nav><ol>\n");
         for s in &self.sections {
             let mark = match &s.verdict {
-                Some(v) if v.held => " — held",
-                Some(_) => " — did not hold",
+                Some(v) => match v.outcome {
+                    Outcome::Held => " — held",
+                    Outcome::DidNotHold => " — did not hold",
+                    Outcome::Depends => " — depends",
+                },
                 None => "",
             };
             let _ = writeln!(
@@ -205,15 +251,23 @@ impl Report {
                 );
             }
             if let Some(v) = &s.verdict {
-                let (tag, word) = if v.held {
-                    ("held", "Held")
-                } else {
-                    ("did-not-hold", "Did not hold")
+                let word = match v.outcome {
+                    Outcome::Held => "Held",
+                    Outcome::DidNotHold => "Did not hold",
+                    Outcome::Depends => "Depends",
                 };
                 let _ = writeln!(
                     h,
-                    "<p class=\"verdict\" data-verdict=\"{tag}\">Verdict: {word}. {}</p>",
+                    "<p class=\"verdict\" data-verdict=\"{}\">Verdict: {word}. {}</p>",
+                    v.outcome.tag(),
                     escape(&v.detail)
+                );
+            }
+            if !s.literature.is_empty() {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"literature\"><b>The literature.</b> {}</p>",
+                    escape(&s.literature)
                 );
             }
             h.push_str("</section>\n");

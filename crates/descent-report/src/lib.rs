@@ -16,11 +16,13 @@ pub mod contour;
 mod curves;
 mod font;
 pub mod html;
+mod map;
 mod surface;
 
 pub use basins::{share_colour, BasinFigure};
 pub use colour::ColourScale;
 pub use curves::{Curve, CurveFigure, NoiseFigure, NoisePanel};
+pub use map::{MapColours, MapFigure, MapPanel};
 pub use surface::{clip_path, Marker, MarkerKind, PathLine, SurfaceFigure, SurfacePanel};
 
 use descent::{Error, Result};

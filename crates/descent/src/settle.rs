@@ -57,7 +57,12 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
 /// [`WINDOW`] + 1 points, or non-finite ones, are [`Settling::Moving`].
 pub fn judge(points: &[Vec<f64>], tol: f64) -> Settling {
     let n = points.len();
-    if n < WINDOW + 1 || points[n - WINDOW - 1..].iter().flatten().any(|v| !v.is_finite()) {
+    if n < WINDOW + 1
+        || points[n - WINDOW - 1..]
+            .iter()
+            .flatten()
+            .any(|v| !v.is_finite())
+    {
         return Settling::Moving;
     }
     let last = &points[n - 1];

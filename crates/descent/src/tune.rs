@@ -139,7 +139,11 @@ pub struct Tuned {
 impl Tuned {
     /// The share of probe seeds whose own best rate is within one grid step of the pick.
     pub fn agreement(&self) -> f64 {
-        let index = |lr: f64| self.trials.iter().position(|t| t.lr.to_bits() == lr.to_bits());
+        let index = |lr: f64| {
+            self.trials
+                .iter()
+                .position(|t| t.lr.to_bits() == lr.to_bits())
+        };
         let pick = index(self.lr).unwrap_or(0) as i64;
         let near = self
             .seed_picks
@@ -330,7 +334,9 @@ mod tests {
     use crate::objective::ModelKind;
 
     fn line(m: usize) -> Dataset {
-        let xs: Vec<f32> = (0..m).map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0).collect();
+        let xs: Vec<f32> = (0..m)
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
         let ys: Vec<f64> = xs
             .iter()
             .enumerate()
@@ -380,7 +386,11 @@ mod tests {
             .unwrap();
         assert_eq!(best.lr, wide.lr);
         for t in &wide.trials {
-            let mut v: Vec<f64> = t.losses.iter().map(|l| l.unwrap_or(f64::INFINITY)).collect();
+            let mut v: Vec<f64> = t
+                .losses
+                .iter()
+                .map(|l| l.unwrap_or(f64::INFINITY))
+                .collect();
             v.sort_by(f64::total_cmp);
             assert_eq!(t.score, v[1], "median of three");
         }
@@ -397,7 +407,10 @@ mod tests {
         search.grid = vec![1e6, 1e7];
         search.widen = 0;
         let error = search.choose(Regime::Batch).unwrap_err().to_string();
-        assert!(error.contains("every rate from 1000000 to 10000000 diverged"), "{error}");
+        assert!(
+            error.contains("every rate from 1000000 to 10000000 diverged"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@ use super::Window;
 use crate::data::Dataset;
 use crate::objective::Objective;
 use crate::regime::Regime;
-use crate::schedule::Schedule;
+use crate::settle::{judge, EpochEnds, Settling};
 use crate::train::Trainer;
+use crate::tune::Shape;
 use rayon::prelude::*;
 
 /// `n` starts on a square lattice inside `window` (6% from the edges), row by row.
@@ -40,8 +41,8 @@ pub struct BasinStudy<'a> {
 
 impl BasinStudy<'_> {
     /// For each start and seed, the index of the minimum the run's end flows into under the
-    /// reference surface (`None`: diverged, or no minimum near where it flows). Starts run
-    /// in parallel; the result does not depend on the thread count.
+    /// reference surface (`None`: diverged, or no minimum near where it flows), at a constant
+    /// rate. Starts run in parallel; the result does not depend on the thread count.
     pub fn outcomes(
         &self,
         regime: Regime,
@@ -49,36 +50,71 @@ impl BasinStudy<'_> {
         starts: &[[f64; 2]],
         seeds: &[u64],
     ) -> Vec<Vec<Option<usize>>> {
+        self.ends(regime, lr, Shape::Constant, starts, seeds)
+            .into_iter()
+            .map(|e| e.into_iter().map(|end| end.basin).collect())
+            .collect()
+    }
+
+    /// For each start and seed, where the run ends: its basin under the reference surface and
+    /// whether it had settled ([`crate::settle`], tolerance 1/200 of the window's diagonal).
+    /// Starts run in parallel; the result does not depend on the thread count.
+    pub fn ends(
+        &self,
+        regime: Regime,
+        lr: f64,
+        shape: Shape,
+        starts: &[[f64; 2]],
+        seeds: &[u64],
+    ) -> Vec<Vec<End>> {
         let w = self.window;
         let step = [(w.a.1 - w.a.0) / 50.0, (w.b.1 - w.b.0) / 50.0];
-        let radius = (w.a.1 - w.a.0).hypot(w.b.1 - w.b.0) / 20.0;
+        let diagonal = (w.a.1 - w.a.0).hypot(w.b.1 - w.b.0);
+        let radius = diagonal / 20.0;
+        let updates = self.epochs * regime.updates_per_epoch(self.data.len());
         starts
             .par_iter()
             .map(|start| {
                 seeds
                     .iter()
                     .map(|&seed| {
-                        let theta = Trainer::new(self.objective, self.data)
+                        let mut path = EpochEnds::default();
+                        let run = Trainer::new(self.objective, self.data)
                             .regime(regime)
-                            .schedule(Schedule::Constant { eta0: lr })
+                            .schedule(shape.schedule(lr, updates))
                             .epochs(self.epochs)
                             .seed(seed)
                             .initial(start.to_vec())
-                            .run(&mut [])
-                            .ok()?
-                            .theta;
-                        basin_of(
-                            self.reference,
-                            [theta[0], theta[1]],
-                            self.minima,
-                            step,
-                            radius,
-                        )
+                            .run(&mut [&mut path]);
+                        let Ok(outcome) = run else {
+                            return End {
+                                basin: None,
+                                settling: Settling::Moving,
+                                theta: [f64::NAN; 2],
+                            };
+                        };
+                        let theta = [outcome.theta[0], outcome.theta[1]];
+                        End {
+                            basin: basin_of(self.reference, theta, self.minima, step, radius),
+                            settling: judge(&path.points, diagonal / 200.0),
+                            theta,
+                        }
                     })
                     .collect()
             })
             .collect()
     }
+}
+
+/// Where one run ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct End {
+    /// The reference minimum its end flows into (`None`: diverged or none near).
+    pub basin: Option<usize>,
+    /// Whether it had stopped moving.
+    pub settling: Settling,
+    /// The final parameters.
+    pub theta: [f64; 2],
 }
 
 /// The share of all runs in each minimum, the last entry for runs in none.
