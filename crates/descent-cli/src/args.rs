@@ -315,6 +315,11 @@ pub struct CompareArgs {
     /// The rate η₁ for single-sample steps; methods without @LR use η₁·√(batch size).
     #[arg(long, value_name = "F", default_value_t = 0.01, value_parser = flag::positive)]
     pub lr: f64,
+    /// Methods without @LR get their rate from the rule the demo uses: the lowest median
+    /// validation loss on a held-out fifth of the training data, after the run's own budget
+    /// (instead of η₁·√(batch size)).
+    #[arg(long)]
+    pub tune: bool,
     /// Epochs for every method (the same number of sample gradients).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = flag::count::<u64>)]
     pub epochs: u64,
@@ -378,6 +383,11 @@ pub struct LandscapeArgs {
     /// The rate η₁ for single-sample steps; methods without @LR use η₁·√(batch size).
     #[arg(long, value_name = "F", default_value_t = 0.02, value_parser = flag::positive)]
     pub lr: f64,
+    /// Methods without @LR get their rate from the rule the demo uses: the lowest median
+    /// validation loss on a held-out fifth of the training data, after the run's own budget
+    /// (instead of η₁·√(batch size)).
+    #[arg(long)]
+    pub tune: bool,
     /// Epochs for every method (equal budgets of sample gradients).
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = flag::count::<u64>)]
     pub epochs: u64,

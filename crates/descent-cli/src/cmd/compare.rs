@@ -38,11 +38,14 @@ pub fn run(args: CompareArgs) -> Result<()> {
         model: args.setup.model,
     })?;
     let (train, test) = (&loaded.train, loaded.test.as_ref());
-    let methods = methods::parse(&args.methods, args.lr, train.len())?;
+    let mut methods = methods::parse(&args.methods, args.lr, train.len())?;
     let objective = args
         .setup
         .model
         .build(train.dim(), loaded.encoding.n_classes(), true, args.l2);
+    if args.tune {
+        methods::tune(&mut methods, objective.as_ref(), train, args.epochs, 0)?;
+    }
     let engine = engine(threads)?;
 
     let mut all = Vec::new();
@@ -159,7 +162,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "epochs": args.epochs,
         "seeds": args.seeds,
         "l2": args.l2,
-        "rate_rule": "methods without @LR use lr·sqrt(batch size)",
+        "rate_rule": if args.tune { "methods without @LR: the lowest median validation loss on a held-out fifth of the training data (descent::tune)" } else { "methods without @LR use lr·sqrt(batch size)" },
         "start": "zeros",
         "methods": rows,
         "final_distance": {

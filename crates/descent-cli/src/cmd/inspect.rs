@@ -38,8 +38,12 @@ pub fn run(args: InspectArgs) -> Result<()> {
         if s.sparse { "sparse" } else { "dense" }
     );
     println!(
-        "  nonzeros     {} (density {:.3e}; per row min {} / mean {:.1} / max {})",
-        s.nonzeros, s.density, s.nonzeros_per_row[0], s.nonzeros_per_row[1], s.nonzeros_per_row[2]
+        "  nonzeros     {} (density {}; per row min {} / mean {:.1} / max {})",
+        s.nonzeros,
+        percentage(s.density),
+        s.nonzeros_per_row[0],
+        s.nonzeros_per_row[1],
+        s.nonzeros_per_row[2]
     );
     println!(
         "  values       [{}, {}]",
@@ -84,4 +88,25 @@ fn input_bytes(path: &std::path::Path, labels: Option<&std::path::Path>) -> u64 
         size(path)
     };
     own + labels.map_or(0, size)
+}
+
+/// A fraction as a percentage with three significant digits (`0.161%`, `100%`).
+fn percentage(fraction: f64) -> String {
+    let p = 100.0 * fraction;
+    if p == 0.0 || !p.is_finite() {
+        return format!("{p}%");
+    }
+    let decimals = (2 - p.abs().log10().floor() as i32).max(0) as usize;
+    format!("{p:.decimals$}%")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn density_reads_as_a_percentage() {
+        assert_eq!(super::percentage(0.001612), "0.161%");
+        assert_eq!(super::percentage(1.0), "100%");
+        assert_eq!(super::percentage(0.5), "50.0%");
+        assert_eq!(super::percentage(0.0), "0%");
+    }
 }

@@ -54,3 +54,28 @@ pub fn run(cli: Cli, argv: &[std::ffi::OsString]) -> Result<()> {
         Command::Bench(args) => bench::run(args),
     }
 }
+
+/// `v` in the shortest form that reads back as the same number: plain decimals between 10⁻⁴
+/// and 10¹⁶, exponent form (`1e308`) outside.
+pub fn shortest(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e16).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
+#[cfg(test)]
+mod shortest_tests {
+    use super::shortest;
+
+    #[test]
+    fn numbers_print_short_and_read_back_the_same() {
+        for v in [1e308, 1.5e-7, 0.25, 123456.0, 2.0e16, -3e-5, 0.0] {
+            let text = shortest(v);
+            assert!(text.len() <= 8, "{v}: {text}");
+            assert_eq!(text.parse::<f64>().unwrap(), v, "{text}");
+        }
+        assert_eq!(shortest(1e308), "1e308");
+    }
+}

@@ -187,6 +187,31 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
         None => None,
     };
 
+    // A loss that grew by orders of magnitude from the start (θ = 0) is a run that diverged
+    // without reaching infinity: say so, or the user reads a huge loss as a result.
+    let growth = if config.resume.is_none() {
+        let start = train_eval.evaluate(
+            engine.as_ref(),
+            objective.as_ref(),
+            &vec![0.0; objective.dim()],
+        )?;
+        (start.loss > 0.0 && train_result.loss > 100.0 * start.loss)
+            .then(|| train_result.loss / start.loss)
+    } else {
+        None
+    };
+    let warning = growth.map(|g| {
+        format!(
+            "the training loss grew {:.2e} times from the start ({:.4} → {:.4e}): the rate {} is too large for this data; try a smaller --lr (or --standardize)",
+            g,
+            train_result.loss / g,
+            train_result.loss,
+            super::shortest(config.lr)
+        )
+    });
+    if let Some(w) = &warning {
+        eprintln!("warning: {w}");
+    }
     let trained = Trained {
         config: &config,
         objective: objective.as_ref(),
@@ -203,6 +228,9 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
     );
     if let Some(bytes) = peak_memory_bytes() {
         report.insert("peak_memory_bytes".into(), json!(bytes));
+    }
+    if let Some(w) = warning {
+        report.insert("warning".into(), json!(w));
     }
     if config.json {
         println!("{}", Value::Object(report));

@@ -34,7 +34,16 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         Some(path) => Setting::from_files(&args, path)?,
         None => Setting::built_in(&args)?,
     };
-    let methods = methods::parse(&args.methods, args.lr, setting.data.len())?;
+    let mut methods = methods::parse(&args.methods, args.lr, setting.data.len())?;
+    if args.tune {
+        methods::tune(
+            &mut methods,
+            setting.objective.as_ref(),
+            &setting.data,
+            args.epochs,
+            args.seed,
+        )?;
+    }
     let start = match &args.start {
         Some(text) => parse_point(text)?,
         None => setting.start,

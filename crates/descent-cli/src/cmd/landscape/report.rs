@@ -54,7 +54,11 @@ pub fn print_summary(
         let end = rec.points.last().cloned().unwrap_or_default();
         println!(
             "  {:<16} {:>9} {:>22} {:>14.5} {:>16.5}",
-            format!("{}@{}", m.label(), short_rate(m.lr)),
+            if m.shares_regime {
+                m.label()
+            } else {
+                format!("{}@{}", m.label(), short_rate(m.lr))
+            },
             rec.points.len() - 1,
             format!("({:.4}, {:.4})", end[0], end[1]),
             train_loss(&end),
