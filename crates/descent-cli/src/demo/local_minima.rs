@@ -26,6 +26,9 @@ const SHAPE: Shape = Shape::Decaying { factor: 10.0 };
 /// The smallest difference of shares that counts (5 percentage points).
 const DELTA: f64 = 0.05;
 
+/// Two cells of the map, as (batch index, rate index) twice.
+type Pair = (usize, usize, usize, usize);
+
 /// Per start: the share of its runs settled in the global basin, settled elsewhere, not
 /// settled.
 fn per_start(ends: &[Vec<End>]) -> [Vec<f64>; 3] {
@@ -145,12 +148,12 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             }
         }
     }
-    let contrast = |pairs: &[(usize, usize, usize, usize)], seed: u64| -> Option<Difference> {
+    let contrast = |pairs: &[Pair], seed: u64| -> Option<Difference> {
         if pairs.is_empty() {
             return None;
         }
         let n = starts.len();
-        let mean_of = |pick: &dyn Fn(&(usize, usize, usize, usize)) -> (usize, usize)| {
+        let mean_of = |pick: &dyn Fn(&Pair) -> (usize, usize)| {
             (0..n)
                 .map(|s| {
                     pairs
