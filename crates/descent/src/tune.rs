@@ -373,7 +373,11 @@ mod tests {
         search.grid = vec![1e-4, 3e-4, 1e-3];
         search.widen = 0;
         let narrow = search.choose(Regime::Batch).unwrap();
-        assert_eq!(narrow.lr, 1e-3, "slow rates: the largest wins");
+        assert_eq!(
+            narrow.lr.to_bits(),
+            1e-3f64.to_bits(),
+            "slow rates: the largest wins"
+        );
         assert_eq!(narrow.edge, Some(Edge::High));
         search.widen = 20;
         let wide = search.choose(Regime::Batch).unwrap();
@@ -384,7 +388,7 @@ mod tests {
             .iter()
             .min_by(|a, b| a.score.total_cmp(&b.score))
             .unwrap();
-        assert_eq!(best.lr, wide.lr);
+        assert_eq!(best.lr.to_bits(), wide.lr.to_bits());
         for t in &wide.trials {
             let mut v: Vec<f64> = t
                 .losses
@@ -392,7 +396,7 @@ mod tests {
                 .map(|l| l.unwrap_or(f64::INFINITY))
                 .collect();
             v.sort_by(f64::total_cmp);
-            assert_eq!(t.score, v[1], "median of three");
+            assert_eq!(t.score.to_bits(), v[1].to_bits(), "median of three");
         }
         assert!(wide.agreement() > 0.0 && wide.agreement() <= 1.0);
         assert!(wide.largest_stable() >= wide.lr);
@@ -418,6 +422,9 @@ mod tests {
         let s = Shape::Decaying { factor: 10.0 }.schedule(0.5, 1000);
         assert!((s.rate(0) - 0.5).abs() < 1e-15);
         assert!((s.rate(1000) - 0.05).abs() < 1e-12);
-        assert_eq!(Shape::Constant.schedule(0.5, 1000).rate(999), 0.5);
+        assert_eq!(
+            Shape::Constant.schedule(0.5, 1000).rate(999).to_bits(),
+            0.5f64.to_bits()
+        );
     }
 }
