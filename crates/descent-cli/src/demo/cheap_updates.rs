@@ -4,9 +4,7 @@ use super::stats::{self, median, median_iqr};
 use super::{rates, rule, significant, Context, Effect, Finding, Numbers};
 use crate::recorder::Recorder;
 use anyhow::Result;
-use descent::data::synth::{generate, Kind, Spec};
 use descent::engine::{evaluate, Serial};
-use descent::labels::LabelEncoding;
 use descent::objective::ModelKind;
 use descent::prelude::*;
 use descent::tune::{holdout, Shape};
@@ -17,26 +15,7 @@ use serde_json::json;
 /// Runs the experiment.
 pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let rows = ctx.size(100_000, 20_000);
-    let generated = generate(&Spec {
-        kind: Kind::DenseClassification,
-        rows,
-        features: 20,
-        nnz: 0,
-        noise: 0.0,
-        seed: ctx.seed,
-    })?;
-    // Real features come in different units: column j is scaled by 10^(−j/19), one decade
-    // from the first to the last, which makes the problem ill-conditioned as real data is.
-    let values: Vec<f32> = match generated.features() {
-        descent::data::Features::Dense { values, .. } => values
-            .iter()
-            .enumerate()
-            .map(|(k, v)| v * 10f32.powf(-((k % 20) as f32) / 19.0))
-            .collect(),
-        descent::data::Features::Sparse { .. } => unreachable!("dense generator"),
-    };
-    let mut all = Dataset::dense(20, values, generated.targets().to_vec())?;
-    LabelEncoding::fit(ModelKind::Logistic, &all)?.encode(&mut all)?;
+    let all = rates::classification_in_units(rows, ctx.seed)?;
     let (data, validation) = holdout(&all, 0.1, ctx.seed)?;
     let engine = descent::engine::Threads::new(ctx.threads)?;
     let l2 = 1e-4;

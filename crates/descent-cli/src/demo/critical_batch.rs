@@ -8,9 +8,7 @@ use super::rule;
 use super::stats::{self, median};
 use super::{significant, Context, Effect, Finding, Numbers};
 use anyhow::Result;
-use descent::data::synth::{generate, Kind, Spec};
 use descent::engine::{evaluate, Serial};
-use descent::labels::LabelEncoding;
 use descent::objective::{ModelKind, Objective};
 use descent::observe::{Control, Observer, Plan, State};
 use descent::prelude::*;
@@ -72,24 +70,7 @@ fn updates_to(losses: &[(u64, f64)], target: f64) -> f64 {
 pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let rows = ctx.size(20_000, 4_000);
     let d = 20;
-    let generated = generate(&Spec {
-        kind: Kind::DenseClassification,
-        rows,
-        features: d,
-        nnz: 0,
-        noise: 0.0,
-        seed: ctx.seed + 7,
-    })?;
-    let values: Vec<f32> = match generated.features() {
-        descent::data::Features::Dense { values, .. } => values
-            .iter()
-            .enumerate()
-            .map(|(k, v)| v * 10f32.powf(-((k % d) as f32) / 19.0))
-            .collect(),
-        descent::data::Features::Sparse { .. } => unreachable!("dense generator"),
-    };
-    let mut all = Dataset::dense(d, values, generated.targets().to_vec())?;
-    LabelEncoding::fit(ModelKind::Logistic, &all)?.encode(&mut all)?;
+    let all = super::rates::classification_in_units(rows, ctx.seed + 7)?;
     let (data, validation) = holdout(&all, 0.2, ctx.seed)?;
     let m = data.len();
     let l2 = 1e-4;

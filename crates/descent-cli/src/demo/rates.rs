@@ -3,14 +3,42 @@
 
 use super::{rule, significant, Context, Finding, Numbers};
 use anyhow::Result;
-use descent::data::{self, Dataset, Row, Scaler};
+use descent::data::synth::{generate, Kind, Spec};
+use descent::data::{self, Dataset, Features, Row, Scaler};
 use descent::engine::{evaluate, Serial};
+use descent::labels::LabelEncoding;
 use descent::objective::ModelKind;
 use descent::prelude::*;
 use descent::tune::{holdout, Shape, GRID};
 use descent_report::html::{Cell, Section, Table};
 use serde_json::json;
 use std::fmt::Write as _;
+
+/// Generated dense classification with 20 features in different units, labels encoded for
+/// logistic regression: column j is scaled by 10^(−j/19), one decade from the first to the
+/// last, which makes the problem ill-conditioned as real data is.
+pub fn classification_in_units(rows: usize, seed: u64) -> Result<Dataset> {
+    let d = 20;
+    let generated = generate(&Spec {
+        kind: Kind::DenseClassification,
+        rows,
+        features: d,
+        nnz: 0,
+        noise: 0.0,
+        seed,
+    })?;
+    let values: Vec<f32> = match generated.features() {
+        Features::Dense { values, .. } => values
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v * 10f32.powf(-((k % d) as f32) / 19.0))
+            .collect(),
+        Features::Sparse { .. } => unreachable!("dense generator"),
+    };
+    let mut data = Dataset::dense(d, values, generated.targets().to_vec())?;
+    LabelEncoding::fit(ModelKind::Logistic, &data)?.encode(&mut data)?;
+    Ok(data)
+}
 
 /// The minimum of L2-regularized logistic regression by Newton's method (dense rows, with an
 /// intercept): an independent reference for "within 1% of the optimum".
