@@ -109,7 +109,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     }
 
     let curve = |x: usize| -> Vec<Curve> {
-        choices
+        let mut curves = choices
             .iter()
             .zip(&results)
             .enumerate()
@@ -122,7 +122,20 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                     .collect(),
                 colour: PALETTE[k],
             })
-            .collect()
+            .collect::<Vec<Curve>>();
+        // The target, drawn across the x range of the curves.
+        let xs = curves.iter().flat_map(|c| c.points.iter().map(|p| p.0));
+        let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+        if lo < hi {
+            curves.push(Curve {
+                name: "target: 1% above the optimum".into(),
+                points: vec![(lo, target - optimum), (hi, target - optimum)],
+                colour: PALETTE[6],
+            });
+        }
+        curves
     };
     let mut figures = Vec::new();
     for (x, name, label, log_x) in [
