@@ -30,8 +30,8 @@ fn sum_lanes(values: &[f32], ahead: bool) -> f64 {
 /// [`sum_lanes`] reading four places at once: the lines of `values` in four runs of equal
 /// length (started a line apart in their 4 KiB pages, so that they do not evict each other
 /// from the L1 cache), one line of each in turn, then the few lines left. A core's hardware
-/// follows each run: on a 2-core Xeon VM four runs read more than one (the dense gradient
-/// pass, which reads its rows this way, read 98-105% of the one-run figure).
+/// follows each run, and on some machines four runs read more than one (the dense gradient
+/// pass reads its rows this way, so the bandwidth it is measured against must too).
 fn sum_streams(values: &[f32], ahead: bool) -> f64 {
     let lines = values.len() / 16;
     // Runs of q lines; q ≢ 0 (mod 64 lines) puts their starts in different places of a page.
@@ -58,11 +58,10 @@ fn sum_streams(values: &[f32], ahead: bool) -> f64 {
 }
 
 /// How far ahead the read-bandwidth loop asks for memory. A core's own hardware prefetcher
-/// does not keep enough reads in flight on every machine: on a 2-core Xeon VM, summing 512 MB
-/// in 4 KiB pages read 8.0 GB/s on one thread without this, 12.0 GB/s asking 4 KiB ahead into
-/// L2 (2 KiB: 10.6, 8 KiB: 11.9), and 17-18 GB/s with the array in huge pages ([`test_array`],
-/// as descent's data sets are), where a prefetch across a page boundary no longer waits for a
-/// page-table walk (34-36 GB/s on two threads; the same for 256 MB and 2 GB, so not the L3).
+/// does not keep enough reads in flight on every machine; asking 4 KiB ahead into L2 reads
+/// more, and more again with the array in huge pages ([`test_array`], as descent's data sets
+/// are), where a prefetch across a page boundary no longer waits for a page-table walk
+/// (BENCHMARKS.md, "Measurements behind the code's constants").
 const AHEAD: usize = 4096;
 
 /// Best-of-`repeats` read bandwidth in GB/s of summing `values` on `threads` threads: the
@@ -199,10 +198,10 @@ mod tests {
 
     #[test]
     fn the_processor_is_named_from_cpuinfo() {
-        let info = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: other\n";
+        let info = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Example(R) Processor 9000\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: other\n";
         assert_eq!(
             model_name(info).as_deref(),
-            Some("Intel(R) Xeon(R) Processor")
+            Some("Example(R) Processor 9000")
         );
         assert_eq!(model_name("processor\t: 0\nmodel name\t:\n"), None);
     }

@@ -21,20 +21,16 @@ use crate::data::{kernels, Dataset, Row};
 use crate::objective::MarginModel;
 
 /// Batches up to this size take the lazy path; larger ones are cheaper as a dense sum (on
-/// threads once they span several engine blocks). Measured on 300,000 RCV1-like rows (47,152
-/// features, 70 nonzeros each), three epochs on one thread of a 2-core Xeon VM, lazy against
-/// dense: batches of 257 0.26 against 0.56 s, 512 0.28 against 0.40 s, 1,024 0.32-0.34 s both,
-/// 2,048 0.41-0.43 against 0.27-0.28 s (the batch's rows no longer stay in cache between its
-/// margins and its steps).
+/// threads once they span several engine blocks): past it the batch's rows no longer stay in
+/// cache between its margins and its steps. Where the two cross was measured on RCV1-like rows
+/// (BENCHMARKS.md, "Measurements behind the code's constants").
 pub const MAX_BATCH: usize = 1024;
 
 /// On dense rows only single samples and pairs take the lazy path: there a step costs O(d) on
 /// either path, and the lazy one does less per sample (the margin, then one pass over the
 /// weights) than the generic one (a d-long gradient, the penalty and its gradient, the step),
-/// while larger batches are faster as a fused batch gradient. Measured on 200,000 × 256
-/// floats, two epochs on one thread of a 2-core Xeon VM, lazy against generic: SGD 0.135-0.139
-/// against 0.268-0.269 s (averaged SGD 0.151 against 0.292 s), batches of 2 0.165 against
-/// 0.187 s, of 4 0.167 against 0.142 s, of 8 0.174 against 0.138 s.
+/// while larger batches are faster as a fused batch gradient (the crossing, between 2 and 4,
+/// is measured in BENCHMARKS.md, "Measurements behind the code's constants").
 pub const MAX_DENSE_BATCH: usize = 2;
 
 /// Renormalize the scale factors below this.

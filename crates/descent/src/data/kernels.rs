@@ -318,9 +318,8 @@ unsafe fn dot4_add4_avx512vl<const ADD: bool>(
 /// call's rows on as the next call's pending ones, and adds the last four with [`axpy4`]: the
 /// same sums as computing each group's margins, then adding its terms, in that order.
 ///
-/// With AVX-512VL (and FMA) the two run in one loop (`dot4_add4_avx512vl`: on a 2-core Xeon
-/// VM, 200,000 rows of 256 features, 1.3× faster with the rows in L2 and 4-8% faster from
-/// memory than the two passes); elsewhere it is the two passes, [`axpy4_ahead`] then four
+/// With AVX-512VL (and FMA) the two run in one loop (`dot4_add4_avx512vl`, faster than the
+/// two passes both with the rows in L2 and from memory: BENCHMARKS.md); elsewhere it is the two passes, [`axpy4_ahead`] then four
 /// [`dot_ahead`]s, which ask for the rows ahead half and half.
 ///
 /// Rows `ahead` may be shorter or empty: they are only hints.

@@ -8,8 +8,7 @@ use crate::data::{kernels, Dataset, Features, Row};
 const DENSE_AHEAD: usize = 16;
 
 /// A walk over consecutive dense rows in four streams asks, in each stream, for the row this
-/// many places on (two groups ahead; on a 2-core Xeon VM 2 read 2-4% more of the bandwidth
-/// than 4 or 8).
+/// many places on (two groups ahead; 2 read more of the bandwidth than 4 or 8: BENCHMARKS.md).
 const STREAM_AHEAD: usize = 2;
 
 /// A dense data set's row-major values (rows of `dim`) and targets.
@@ -24,8 +23,8 @@ struct DenseRows<'a> {
 /// streams: the q within 3 of whole/4 (and not above it) whose four streams start furthest
 /// apart within a 4 KiB page (the largest such q), since the L1 cache files lines by their
 /// place in the page and four rows at the same place evict each other's lines. Rows of 1 KiB:
-/// 1,023 rows per stream instead of 1,024 for a block of 4,096 (89-93% of the bandwidth in a
-/// bare loop on two threads of a Xeon VM, against 80-85%).
+/// 1,023 rows per stream instead of 1,024 for a block of 4,096 (the bandwidth either reads is
+/// in BENCHMARKS.md).
 fn stream_length(whole: usize, row_bytes: usize) -> usize {
     const PAGE: usize = 4096;
     let spread = |q: usize| {
@@ -101,12 +100,11 @@ impl<L: MarginLoss> Linear<L> {
     /// groups are walked as **four streams**: the first 4q rows are cut into four runs of q
     /// ([`stream_length`]), group n takes the n-th row of each (rows first + n, first + q +
     /// n, first + 2q + n, first + 3q + n), and the few rows after them (at most 12) follow in
-    /// order, so that memory is read at four places at once. On a 2-core Xeon VM this read
-    /// 89-93% of the bandwidth where one stream read 70-75% (two threads, bare loop; one
-    /// stream cannot keep enough reads in flight). The order is a function of the rows
-    /// alone, so the sums are still the same for every thread count. The walk computes each
-    /// row's place instead of reading it from `rows` (on the same VM, reading the row numbers
-    /// cost a dense full-batch pass 5-8%), and each stream asks for its rows [`STREAM_AHEAD`]
+    /// order, so that memory is read at four places at once: one stream cannot keep enough
+    /// reads in flight to reach the bandwidth (BENCHMARKS.md has the figures). The order is a
+    /// function of the rows alone, so the sums are still the same for every thread count. The
+    /// walk computes each row's place instead of reading it from `rows` (reading the row
+    /// numbers is measurable in a dense full-batch pass), and each stream asks for its rows [`STREAM_AHEAD`]
     /// on; the last one's reach past its end asks for the rows after it (the engine's next
     /// block starts with them).
     fn add_dense_groups<'r>(
@@ -159,8 +157,8 @@ impl<L: MarginLoss> Linear<L> {
     ) -> f64 {
         let d = self.n_features;
         let b = self.bias(theta);
-        // Row i found from the values themselves, not through the data set's storage enum
-        // (3-5% of a dense full-batch pass on a 2-core Xeon VM).
+        // Row i found from the values themselves, not through the data set's storage enum per
+        // row (a measurable part of a dense full-batch pass: BENCHMARKS.md).
         let dense = |i: usize| &values[i * dim..(i + 1) * dim];
         let ahead = |p: usize| ahead(p).map_or(&[][..], dense);
         let mut total = 0.0;
@@ -256,9 +254,8 @@ impl<L: MarginLoss> Objective for Linear<L> {
 
     /// Dense rows four at a time (`Linear::add_dense_groups`); sparse rows and the dense
     /// remainder one by one, asking for the rows ahead of the walk as SGD does (a batch's
-    /// sparse rows are not where the hardware would look for them: on a Xeon VM this made
-    /// full-batch and 4,096-row sparse gradients 8-10% faster on one thread). Four sparse rows'
-    /// losses computed at once gained nothing measurable on top.
+    /// sparse rows are not where the hardware would look for them; BENCHMARKS.md has what it
+    /// gained). Four sparse rows' losses computed at once gained nothing measurable on top.
     fn add_gradients(
         &self,
         theta: &[f64],

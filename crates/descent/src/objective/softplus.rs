@@ -232,8 +232,8 @@ mod avx2 {
     /// The four values come as four arguments, in registers: an array would be passed in
     /// memory, written by the caller one value (or two) at a time and read here 32 bytes at
     /// once, a read the processor cannot forward from those writes, so it waits until they
-    /// reach the cache, and calls no longer overlap. On a 2-core Xeon VM that took a call from
-    /// 21 to 48 ns.
+    /// reach the cache, and calls no longer overlap (more than twice the time per call:
+    /// BENCHMARKS.md).
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn logistic4(z0: f64, z1: f64, z2: f64, z3: f64) -> ([f64; 4], [f64; 4]) {
         let zv = _mm256_set_pd(z3, z2, z1, z0);
