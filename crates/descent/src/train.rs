@@ -57,6 +57,9 @@ pub struct Outcome {
     pub epochs: f64,
     /// Training time, not counting observers.
     pub seconds: f64,
+    /// The divergence monitor's reference: the objective at the starting parameters on the
+    /// data's first rows (`None` for a stream that gave no positive batch loss).
+    pub start_loss: Option<f64>,
 }
 
 /// Model averaging between data-parallel processes that each train on their own data
@@ -503,6 +506,7 @@ impl<'a> Trainer<'a> {
             sample_gradients: run.seen,
             epochs: run.seen as f64 / m as f64,
             seconds: run.busy.as_secs_f64(),
+            start_loss: run.health.reference(),
         };
         Ok(outcome)
     }

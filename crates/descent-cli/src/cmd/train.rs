@@ -187,19 +187,13 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
         None => None,
     };
 
-    // A loss that grew by orders of magnitude from the start (θ = 0) is a run that diverged
-    // without reaching infinity: say so, or the user reads a huge loss as a result.
-    let growth = if config.resume.is_none() {
-        let start = train_eval.evaluate(
-            engine.as_ref(),
-            objective.as_ref(),
-            &vec![0.0; objective.dim()],
-        )?;
-        (start.loss > 0.0 && train_result.loss > 100.0 * start.loss)
-            .then(|| train_result.loss / start.loss)
-    } else {
-        None
-    };
+    // A loss that grew by orders of magnitude from the start is a run that diverged without
+    // reaching infinity: say so, or the user reads a huge loss as a result. The start's loss
+    // is the one the trainer's divergence monitor measured (no extra pass over the data).
+    let growth = outcome
+        .start_loss
+        .filter(|&start| start > 0.0 && train_result.loss > 100.0 * start)
+        .map(|start| train_result.loss / start);
     let warning = growth.map(|g| {
         format!(
             "the training loss grew {:.2e} times from the start ({:.4} → {:.4e}): the rate {} is too large for this data; try a smaller --lr (or --standardize)",
@@ -511,5 +505,6 @@ fn hogwild(
         sample_gradients: run.updates,
         epochs: config.epochs as f64,
         seconds: run.seconds,
+        start_loss: None,
     })
 }
