@@ -29,6 +29,15 @@ impl Outcome {
         }
     }
 
+    /// The page's wording: `Held`, `Did not hold`, `Depends`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Outcome::Held => "Held",
+            Outcome::DidNotHold => "Did not hold",
+            Outcome::Depends => "Depends",
+        }
+    }
+
     /// The page's `data-verdict` tag.
     pub fn tag(self) -> &'static str {
         match self {
@@ -176,14 +185,10 @@ impl Report {
         }
         h.push_str("<nav><ol>\n");
         for s in &self.sections {
-            let mark = match &s.verdict {
-                Some(v) => match v.outcome {
-                    Outcome::Held => " — held",
-                    Outcome::DidNotHold => " — did not hold",
-                    Outcome::Depends => " — depends",
-                },
-                None => "",
-            };
+            let mark = s
+                .verdict
+                .as_ref()
+                .map_or(String::new(), |v| format!(" — {}", v.outcome.label()));
             let _ = writeln!(
                 h,
                 "<li><a href=\"#{}\">{}</a>{mark}</li>",
@@ -251,15 +256,11 @@ impl Report {
                 );
             }
             if let Some(v) = &s.verdict {
-                let word = match v.outcome {
-                    Outcome::Held => "Held",
-                    Outcome::DidNotHold => "Did not hold",
-                    Outcome::Depends => "Depends",
-                };
                 let _ = writeln!(
                     h,
-                    "<p class=\"verdict\" data-verdict=\"{}\">Verdict: {word}. {}</p>",
+                    "<p class=\"verdict\" data-verdict=\"{}\">Verdict: {}. {}</p>",
                     v.outcome.tag(),
+                    v.outcome.title(),
                     escape(&v.detail)
                 );
             }

@@ -273,11 +273,8 @@ impl<'a> RateSearch<'a> {
         for _ in 0..self.widen {
             let Some(k) = best(&trials) else { break };
             let n = trials.len();
-            if trials[k].score.is_infinite() {
-                // Every rate diverged: look below the grid.
-                let r = ratio(trials[0].lr, trials.get(1).map_or(0.0, |t| t.lr));
-                trials.insert(0, self.trial(regime, trials[0].lr / r));
-            } else if k == 0 {
+            // A pick on the low edge, or every rate diverged: look below the grid.
+            if k == 0 || trials[k].score.is_infinite() {
                 let r = ratio(trials[0].lr, trials.get(1).map_or(0.0, |t| t.lr));
                 trials.insert(0, self.trial(regime, trials[0].lr / r));
             } else if k == n - 1 {

@@ -55,11 +55,17 @@ fn samples(problem: &Problem, m: usize, bias: f64, count: u64, seed: u64) -> Res
         .collect()
 }
 
-fn end(problem: &Problem, s: &Sample, regime: Regime, lr: f64, epochs: u64) -> End {
-    let objective = problem.model.objective();
+fn end(
+    problem: &Problem,
+    objective: &dyn Objective,
+    s: &Sample,
+    regime: Regime,
+    lr: f64,
+    epochs: u64,
+) -> End {
     let updates = epochs * regime.updates_per_epoch(s.train.len());
     let mut path = EpochEnds::default();
-    let run = Trainer::new(objective.as_ref(), &s.train)
+    let run = Trainer::new(objective, &s.train)
         .regime(regime)
         .schedule(SHAPE.schedule(lr, updates))
         .epochs(epochs)
@@ -94,22 +100,21 @@ fn arms(
             let tuned: Vec<Tuned> = sets
                 .par_iter()
                 .map(|s| {
-                    rule::tune(
-                        ctx,
-                        objective.as_ref(),
-                        &s.train,
-                        &s.validation,
-                        r,
+                    rule::Probe {
+                        objective: objective.as_ref(),
+                        train: &s.train,
+                        validation: &s.validation,
                         epochs,
-                        SHAPE,
-                        Some(&problem.start),
-                    )
+                        shape: SHAPE,
+                        start: Some(&problem.start),
+                    }
+                    .tune(ctx, r)
                 })
                 .collect::<Result<_>>()?;
             let ends = sets
                 .par_iter()
                 .zip(&tuned)
-                .map(|(s, t)| end(problem, s, r, t.lr, epochs))
+                .map(|(s, t)| end(problem, objective.as_ref(), s, r, t.lr, epochs))
                 .collect();
             Ok((tuned, ends))
         })
@@ -138,6 +143,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let regimes = [Regime::Batch, Regime::MiniBatch(8), Regime::Sgd];
     let biased = samples(&problem, m, bias, count, ctx.seed)?;
     let control = samples(&problem, m_control, 0.0, count, ctx.seed + 50_000)?;
+    let objective = problem.model.objective();
     let on_biased = arms(ctx, &problem, &biased, &regimes, epochs)?;
     let on_control = arms(ctx, &problem, &control, &regimes, epochs)?;
     // batch − sgd, paired by sample: positive when SGD ends lower on the population.
@@ -165,7 +171,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                 .map(|&eta| {
                     biased
                         .par_iter()
-                        .map(|s| end(&problem, s, r, eta, epochs))
+                        .map(|s| end(&problem, objective.as_ref(), s, r, eta, epochs))
                         .collect()
                 })
                 .collect()
@@ -219,7 +225,6 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let map_fig = ctx.figure(&map, "e5_map", "Mean population loss of the runs that settled, for each base rate and batch size, over the biased samples (grey: fewer than half settled); right, the share of runs settled (blue: all, vermillion: none).")?;
 
     // The landscape of the first biased sample, with each method's path at its rule rate.
-    let objective = problem.model.objective();
     let first = &biased[0];
     let train = |t: &[f64]| evaluate(&Serial, objective.as_ref(), &first.train, t).loss;
     let population = |t: &[f64]| problem.population_loss(t);

@@ -371,6 +371,5 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             &d,
         ));
     }
-    finding.timing = false;
     Ok(finding)
 }

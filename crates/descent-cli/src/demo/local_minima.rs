@@ -78,21 +78,15 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     };
 
     // The claim at the rule's rates: SGD against full batch.
-    let tuned: Vec<_> = [Regime::Batch, Regime::Sgd]
-        .iter()
-        .map(|&r| {
-            rule::tune(
-                ctx,
-                objective.as_ref(),
-                &data,
-                &validation,
-                r,
-                epochs,
-                SHAPE,
-                Some(&problem.start),
-            )
-        })
-        .collect::<Result<_>>()?;
+    let tuned = rule::Probe {
+        objective: objective.as_ref(),
+        train: &data,
+        validation: &validation,
+        epochs,
+        shape: SHAPE,
+        start: Some(&problem.start),
+    }
+    .tune_each(ctx, &[Regime::Batch, Regime::Sgd])?;
     let at_rule: Vec<[Vec<f64>; 3]> = tuned
         .iter()
         .map(|t| per_start(&study.ends(t.regime, t.lr, SHAPE, &starts, seeds_of(t.regime))))

@@ -199,26 +199,25 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     header.extend(GRID.iter().map(|r| format!("η = {r}")));
     // The rule itself on the same data: a fifth of the rows held out for validation.
     let (train, validation) = holdout(&data, 0.2, ctx.seed)?;
-    let tuned = batches
+    let regimes: Vec<Regime> = batches
         .iter()
         .map(|&b| {
-            let regime = if b == data.len() {
+            if b == data.len() {
                 Regime::Batch
             } else {
                 Regime::for_batch(b, train.len())
-            };
-            rule::tune(
-                ctx,
-                objective.as_ref(),
-                &train,
-                &validation,
-                regime,
-                epochs,
-                Shape::Constant,
-                None,
-            )
+            }
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
+    let tuned = rule::Probe {
+        objective: objective.as_ref(),
+        train: &train,
+        validation: &validation,
+        epochs,
+        shape: Shape::Constant,
+        start: None,
+    }
+    .tune_each(ctx, &regimes)?;
     let mut picks = String::new();
     for t in &tuned {
         let _ = write!(picks, "{} η = {}; ", t.regime, significant(t.lr, 2));

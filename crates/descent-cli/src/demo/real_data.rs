@@ -17,6 +17,7 @@ use descent::prelude::*;
 use descent::tune::{holdout, Shape};
 use descent_report::html::{Cell, Outcome, Section, Table, Verdict};
 use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 /// The perturbation's norm.
@@ -33,12 +34,9 @@ fn sharpness(objective: &dyn Objective, data: &Dataset, theta: &[f64], seed: u64
     let base = evaluate(&Serial, objective, data, theta).loss;
     let mut total = 0.0;
     for _ in 0..DIRECTIONS {
-        // Box–Muller normals, normalized: a uniform direction.
+        // Standard normals, normalized: a uniform direction.
         let u: Vec<f64> = (0..theta.len())
-            .map(|_| {
-                let (a, b): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-                (-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()
-            })
+            .map(|_| rng.sample::<f64, _>(StandardNormal))
             .collect();
         let norm = u.iter().map(|v| v * v).sum::<f64>().sqrt();
         let moved: Vec<f64> = theta
@@ -91,10 +89,15 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         encoding.encode(&mut te)?;
         let objective = model.build(tr.dim(), encoding.n_classes(), true, 1e-4);
         let regimes: Vec<Regime> = batches.iter().map(|&b| Regime::for_batch(b, m)).collect();
-        let choices: Vec<_> = regimes
-            .iter()
-            .map(|&r| rule::tune(ctx, objective.as_ref(), &tr, &va, r, epochs, SHAPE, None))
-            .collect::<Result<_>>()?;
+        let choices = rule::Probe {
+            objective: objective.as_ref(),
+            train: &tr,
+            validation: &va,
+            epochs,
+            shape: SHAPE,
+            start: None,
+        }
+        .tune_each(ctx, &regimes)?;
         let (mut acc_points, mut gap_points) = (Vec::new(), Vec::new());
         let mut per_batch = Vec::new();
         for (c, &b) in choices.iter().zip(&batches) {

@@ -15,24 +15,37 @@ pub fn probe_seeds(ctx: &Context) -> Vec<u64> {
     (0..ctx.size(5, 3)).map(|k| ctx.seed + 10_000 + k).collect()
 }
 
-/// The rule for `regime`: trained on `train` for `epochs` epochs in `shape`, scored on
-/// `validation`.
-#[allow(clippy::too_many_arguments)]
-pub fn tune(
-    ctx: &Context,
-    objective: &dyn Objective,
-    train: &Dataset,
-    validation: &Dataset,
-    regime: Regime,
-    epochs: u64,
-    shape: Shape,
-    start: Option<&[f64]>,
-) -> Result<Tuned> {
-    let mut search = RateSearch::new(objective, train, validation, epochs);
-    search.seeds = probe_seeds(ctx);
-    search.shape = shape;
-    search.start = start.map(<[f64]>::to_vec);
-    Ok(search.choose(regime)?)
+/// What the rule is applied to: an objective trained on `train` for `epochs` epochs at a rate
+/// of `shape` from `start` (default zero), scored on `validation`.
+pub struct Probe<'a> {
+    /// The objective.
+    pub objective: &'a dyn Objective,
+    /// The training split.
+    pub train: &'a Dataset,
+    /// The validation split.
+    pub validation: &'a Dataset,
+    /// The run's budget in epochs.
+    pub epochs: u64,
+    /// The rate's shape over the run.
+    pub shape: Shape,
+    /// The run's start.
+    pub start: Option<&'a [f64]>,
+}
+
+impl Probe<'_> {
+    /// The rule's choice for `regime`, with the demo's probe seeds.
+    pub fn tune(&self, ctx: &Context, regime: Regime) -> Result<Tuned> {
+        let mut search = RateSearch::new(self.objective, self.train, self.validation, self.epochs);
+        search.seeds = probe_seeds(ctx);
+        search.shape = self.shape;
+        search.start = self.start.map(<[f64]>::to_vec);
+        Ok(search.choose(regime)?)
+    }
+
+    /// The rule's choice for each of `regimes`, in order.
+    pub fn tune_each(&self, ctx: &Context, regimes: &[Regime]) -> Result<Vec<Tuned>> {
+        regimes.iter().map(|&r| self.tune(ctx, r)).collect()
+    }
 }
 
 /// One sentence stating the rule for a section's setup.
