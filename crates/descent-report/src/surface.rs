@@ -46,6 +46,9 @@ pub struct SurfacePanel {
     pub title: String,
     /// The surface on the figure's grid (row j·n + i).
     pub values: Vec<f64>,
+    /// Paths drawn on this panel only (after the figure's own), e.g. the one step of SGD that
+    /// descended this surface.
+    pub paths: Vec<PathLine>,
 }
 
 /// Panels side by side on one colour scale, each with the same markers and paths.
@@ -157,7 +160,7 @@ impl SurfaceFigure {
                     .map(|[p, q]| PathElement::new(vec![p, q], contour_style)),
             )?;
         }
-        for path in &self.paths {
+        for path in self.paths.iter().chain(&panel.paths) {
             let colour = path.colour;
             let style = colour.stroke_width(2);
             // Segment by segment: plotters joins the segments of a wide polyline with miters,

@@ -7,7 +7,7 @@ mod convert;
 mod distributed;
 mod gen;
 mod inspect;
-mod landscape;
+pub mod landscape;
 pub mod load;
 mod predict;
 mod train;

@@ -85,6 +85,75 @@ fn end(
     }
 }
 
+/// The first `STEPS` updates of SGD in file order on `s` at rate `lr`, each drawn on the
+/// surface of the sample it used (and all of them on the training surface).
+fn surface_per_step(
+    problem: &Problem,
+    objective: &dyn Objective,
+    s: &Sample,
+    lr: f64,
+    grid: Grid,
+) -> Result<SurfaceFigure> {
+    const STEPS: usize = 5;
+    let mut rec = PathRecorder::default();
+    Trainer::new(objective, &s.train)
+        .regime(Regime::Sgd)
+        .sampling(Sampling::Cyclic)
+        .schedule(Schedule::Constant { eta0: lr })
+        .epochs(1)
+        .seed(s.seed)
+        .initial(problem.start.to_vec())
+        .run(&mut [&mut rec])?;
+    // A step at a stable rate is too short to see: each is drawn in its direction with one
+    // fixed length, an eighth of the window's diagonal.
+    let w = problem.window;
+    let length = (w.a.1 - w.a.0).hypot(w.b.1 - w.b.0) / 8.0;
+    let step = |k: usize| {
+        let (from, to) = (&rec.points[k], &rec.points[k + 1]);
+        let d = [to[0] - from[0], to[1] - from[1]];
+        let norm = d[0].hypot(d[1]).max(1e-300);
+        PathLine {
+            name: format!("step {} (sample {k}), direction", k + 1),
+            points: vec![
+                [from[0], from[1]],
+                [
+                    from[0] + length * d[0] / norm,
+                    from[1] + length * d[1] / norm,
+                ],
+            ],
+            colour: PALETTE[k % PALETTE.len()],
+        }
+    };
+    let steps = STEPS.min(rec.points.len() - 1);
+    let mut panels = vec![SurfacePanel {
+        title: "training loss (the mean of all ℓ_i)".into(),
+        values: grid.evaluate(|t| evaluate(&Serial, objective, &s.train, t).loss),
+        paths: (0..steps).map(step).collect(),
+    }];
+    for k in 0..steps {
+        let (x, y) = (s.train.row(k), s.train.target(k));
+        panels.push(SurfacePanel {
+            title: format!("step {}: ℓ of sample {k}", k + 1),
+            values: grid.evaluate(|t| objective.loss(t, x, y)),
+            paths: vec![step(k)],
+        });
+    }
+    Ok(SurfaceFigure {
+        title: format!(
+            "SGD descends a different surface at every step (η = {})",
+            significant(lr, 2)
+        ),
+        grid,
+        axes: problem.model.parameter_names().map(String::from),
+        panels,
+        markers: Vec::new(),
+        paths: Vec::new(),
+        columns: 3,
+        panel_size: 360,
+        reference: "population".into(),
+    })
+}
+
 /// Per method: the rule's choice on each sample and the run's end there.
 fn arms(
     ctx: &Context,
@@ -250,6 +319,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         kind: MarkerKind::Start,
     });
     let mut paths = Vec::new();
+    let mut sgd_path = Vec::new();
     for (k, (r, (tuned, _))) in regimes.iter().zip(&on_biased).enumerate() {
         let lr = tuned[0].lr;
         let mut rec = PathRecorder::default();
@@ -265,6 +335,9 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             points: rec.points.iter().map(|p| [p[0], p[1]]).collect(),
             colour: PALETTE[k],
         });
+        if *r == Regime::Sgd {
+            sgd_path = rec.points;
+        }
     }
     let figure = SurfaceFigure {
         title: format!(
@@ -276,10 +349,12 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             SurfacePanel {
                 title: "training loss".into(),
                 values: ts,
+                paths: Vec::new(),
             },
             SurfacePanel {
                 title: "population loss".into(),
                 values: ps,
+                paths: Vec::new(),
             },
         ],
         markers,
@@ -289,6 +364,26 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         reference: "population".into(),
     };
     let fig = ctx.figure(&figure, "e5_landscape", "Training surface of the first biased sample (left) beside the population surface (right), with the minima of both and each method's path at the rate the rule chose on this sample.")?;
+    let seed_figures = [
+        ctx.figure(
+            &surface_per_step(&problem, objective.as_ref(), first, on_biased[2].0[0].lr, grid)?,
+            "e5_per_sample",
+            "SGD in file order from the start, so step k descends sample k's surface ℓ_k (its dark valley is the curve where ℓ_k = 0: one sample cannot pin down two parameters). Each step's direction (at one fixed length: the steps themselves are short) is drawn in its sample's colour on that sample's surface, ending in a dot, and, top left, on the training surface, their mean: every step points downhill on its own surface, not on the training surface.",
+        )?,
+        ctx.figure(
+            &crate::cmd::landscape::noise_figure(
+                objective.as_ref(),
+                &first.train,
+                &sgd_path,
+                &[0, sgd_path.len() / 3, sgd_path.len() - 1],
+                &problem.model.parameter_names().map(String::from),
+                "sgd",
+                8,
+            ),
+            "e5_noise",
+            "Per-sample gradients (dots) around the full gradient (arrow) at the start, a third of the way and the end of SGD's path above: the cloud is what SGD samples from at every step; the circles are the spread of a single sample's and of a batch of 8's gradient around it.",
+        )?,
+    ];
 
     let mut rows = Vec::new();
     for (set, arms) in [("biased", &on_biased), ("control", &on_control)] {
@@ -330,7 +425,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             "Problem 'sine': {count} training sets of M = {m}, each drawn with selection bias {bias} and its own seed, each with a validation split of {} drawn the same biased way (a user has no unbiased data). On each set, full batch, minibatch:8 and SGD are tuned by the rule and run once from ({}, {}) for {epochs} epochs at a decaying rate; the endpoint's population loss is exact (Gauss–Legendre quadrature). {} Control: {count} fair training sets of {m_control}, where SGD should bring nothing. Differences are paired by training set, with bootstrap 95% intervals over sets.",
             m / 4, problem.start[0], problem.start[1], rule::statement(epochs, SHAPE, "the set's validation split")
         ),
-        figures: vec![map_fig, fig],
+        figures: [vec![map_fig, fig], seed_figures.to_vec()].concat(),
         tables: vec![
             Table { caption: "Population loss at the end of training, mean over training sets [95% interval]".into(), header: ["training sets", "method", "sets", "rule's η, median [IQR] over sets", "population loss", "share settled"].map(String::from).to_vec(), rows },
             Table {

@@ -113,6 +113,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         panels: vec![SurfacePanel {
             title: "training loss".into(),
             values: grid.evaluate(f),
+            paths: Vec::new(),
         }],
         markers: minimum
             .iter()

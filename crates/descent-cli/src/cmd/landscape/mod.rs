@@ -108,6 +108,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
             SurfacePanel {
                 title: "training loss f(θ) = (1/M) Σ ℓ_i(θ)".into(),
                 values: train_surface.clone(),
+                paths: Vec::new(),
             },
             SurfacePanel {
                 title: match setting.reference {
@@ -117,6 +118,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
                     }
                 },
                 values: population_surface.clone(),
+                paths: Vec::new(),
             },
         ],
         markers: markers.clone(),
@@ -133,6 +135,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
     let mut panels = vec![SurfacePanel {
         title: "training loss (their mean over all M)".into(),
         values: train_surface.clone(),
+        paths: Vec::new(),
     }];
     for &i in &picks {
         let (x, y) = (data.row(i), data.target(i));
@@ -144,6 +147,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         panels.push(SurfacePanel {
             title: format!("ℓ for sample {i} (x = {xv:.2}, y = {y:.2})"),
             values,
+            paths: Vec::new(),
         });
     }
     let samples = SurfaceFigure {
@@ -173,31 +177,15 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
             _ => None,
         })
         .unwrap_or(8);
-    let noise: Vec<GradientNoise> = checkpoints
-        .iter()
-        .map(|&k| GradientNoise::at(objective, data, &reference[k]))
-        .collect();
-    let noise_figure = NoiseFigure {
-        title: format!(
-            "Gradient noise along the {} path: per-sample gradients around the full gradient",
-            paths[0].0.label()
-        ),
-        axes: [format!("∂f/∂({})", axes[0]), format!("∂f/∂({})", axes[1])],
-        panels: checkpoints
-            .iter()
-            .zip(&noise)
-            .map(|(&k, n)| NoisePanel {
-                title: format!(
-                    "update {k}: θ = ({:.2}, {:.2}), tr Σ/‖G‖² = {}",
-                    n.theta[0],
-                    n.theta[1],
-                    descent_report_short(n.noise_scale)
-                ),
-                noise: n.clone(),
-            })
-            .collect(),
+    let noise_figure = noise_figure(
+        objective,
+        data,
+        reference,
+        &checkpoints,
+        &axes,
+        &paths[0].0.label(),
         batch,
-    };
+    );
     written.extend(save(&noise_figure, &out.join("gradient_noise"))?);
 
     let basins = match args.starts {
@@ -241,7 +229,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
                 "nearest_population_minimum": nearest(&population_minima, &end),
             })
         }).collect::<Vec<_>>(),
-        "gradient_noise": checkpoints.iter().zip(&noise).map(|(&k, n)| json!({
+        "gradient_noise": checkpoints.iter().zip(noise_figure.panels.iter().map(|p| &p.noise)).map(|(&k, n)| json!({
             "update": k,
             "theta": n.theta,
             "full_gradient": n.full,
@@ -339,6 +327,41 @@ fn finite_or_null(v: f64) -> Value {
 fn short_rate(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The gradient-noise figure at the iterates `at` of `path` (update numbers): every
+/// per-sample gradient around the full gradient, with the spread of a batch of `batch`.
+pub fn noise_figure(
+    objective: &dyn Objective,
+    data: &Dataset,
+    path: &[Vec<f64>],
+    at: &[usize],
+    axes: &[String; 2],
+    method: &str,
+    batch: usize,
+) -> NoiseFigure {
+    NoiseFigure {
+        title: format!(
+            "Gradient noise along the {method} path: per-sample gradients around the full gradient"
+        ),
+        axes: [format!("∂f/∂({})", axes[0]), format!("∂f/∂({})", axes[1])],
+        panels: at
+            .iter()
+            .map(|&k| {
+                let n = GradientNoise::at(objective, data, &path[k]);
+                NoisePanel {
+                    title: format!(
+                        "update {k}: θ = ({:.2}, {:.2}), tr Σ/‖G‖² = {}",
+                        n.theta[0],
+                        n.theta[1],
+                        descent_report_short(n.noise_scale)
+                    ),
+                    noise: n,
+                }
+            })
+            .collect(),
+        batch,
+    }
 }
 
 fn descent_report_short(v: f64) -> String {
