@@ -4,6 +4,7 @@
 //! own validation split (biased too: a user has no other data), every method tuned by the rule
 //! on it and run once on it; differences are paired by sample.
 
+use super::contrasts::{self, CellMap};
 use super::rule;
 use super::stats::{self, Difference};
 use super::{significant, Context, Effect, Finding, Numbers};
@@ -59,15 +60,14 @@ fn end(
     problem: &Problem,
     objective: &dyn Objective,
     s: &Sample,
-    regime: Regime,
-    lr: f64,
+    (regime, lr, shape): (Regime, f64, Shape),
     epochs: u64,
 ) -> End {
     let updates = epochs * regime.updates_per_epoch(s.train.len());
     let mut path = EpochEnds::default();
     let run = Trainer::new(objective, &s.train)
         .regime(regime)
-        .schedule(SHAPE.schedule(lr, updates))
+        .schedule(shape.schedule(lr, updates))
         .epochs(epochs)
         .seed(s.seed + 1)
         .initial(problem.start.to_vec())
@@ -154,13 +154,15 @@ fn surface_per_step(
     })
 }
 
-/// Per method: the rule's choice on each sample and the run's end there.
+/// Per method: the rule's choice on each sample and the run's end there, at a rate of
+/// `shape`.
 fn arms(
     ctx: &Context,
     problem: &Problem,
     sets: &[Sample],
     regimes: &[Regime],
     epochs: u64,
+    shape: Shape,
 ) -> Result<Vec<(Vec<Tuned>, Vec<End>)>> {
     let objective = problem.model.objective();
     regimes
@@ -174,7 +176,7 @@ fn arms(
                         train: &s.train,
                         validation: &s.validation,
                         epochs,
-                        shape: SHAPE,
+                        shape,
                         start: Some(&problem.start),
                     }
                     .tune(ctx, r)
@@ -183,7 +185,7 @@ fn arms(
             let ends = sets
                 .par_iter()
                 .zip(&tuned)
-                .map(|(s, t)| end(problem, objective.as_ref(), s, r, t.lr, epochs))
+                .map(|(s, t)| end(problem, objective.as_ref(), s, (r, t.lr, shape), epochs))
                 .collect();
             Ok((tuned, ends))
         })
@@ -213,8 +215,22 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let biased = samples(&problem, m, bias, count, ctx.seed)?;
     let control = samples(&problem, m_control, 0.0, count, ctx.seed + 50_000)?;
     let objective = problem.model.objective();
-    let on_biased = arms(ctx, &problem, &biased, &regimes, epochs)?;
-    let on_control = arms(ctx, &problem, &control, &regimes, epochs)?;
+    let on_biased = arms(ctx, &problem, &biased, &regimes, epochs, SHAPE)?;
+    let on_control = arms(ctx, &problem, &control, &regimes, epochs, SHAPE)?;
+    // The constant-rate control: the same comparison without the decay (runs may not settle).
+    let constant = arms(
+        ctx,
+        &problem,
+        &biased,
+        &[Regime::Batch, Regime::Sgd],
+        epochs,
+        Shape::Constant,
+    )?;
+    let constant_claim = stats::paired(
+        &populations(&constant[0].1),
+        &populations(&constant[1].1),
+        ctx.seed + 2,
+    );
     // batch − sgd, paired by sample: positive when SGD ends lower on the population.
     let diff = |arms: &[(Vec<Tuned>, Vec<End>)], seed: u64| -> Difference {
         stats::paired(&populations(&arms[0].1), &populations(&arms[2].1), seed)
@@ -227,12 +243,17 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         vec![0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6],
         vec![0.05, 0.2, 0.8],
     );
-    let batches: Vec<Regime> = vec![
-        Regime::Sgd,
-        Regime::MiniBatch(8),
-        Regime::MiniBatch(32),
-        Regime::Batch,
-    ];
+    let sizes: Vec<usize> = ctx.size(vec![1, 4, 16, 64, m], vec![1, 4, 16, m]);
+    let batches: Vec<Regime> = sizes
+        .iter()
+        .map(|&b| {
+            if b == m {
+                Regime::Batch
+            } else {
+                Regime::for_batch(b, m)
+            }
+        })
+        .collect();
     let cells: Vec<Vec<Vec<End>>> = batches
         .iter()
         .map(|&r| {
@@ -240,7 +261,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                 .map(|&eta| {
                     biased
                         .par_iter()
-                        .map(|s| end(&problem, objective.as_ref(), s, r, eta, epochs))
+                        .map(|s| end(&problem, objective.as_ref(), s, (r, eta, SHAPE), epochs))
                         .collect()
                 })
                 .collect()
@@ -258,6 +279,27 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         .iter()
         .map(|row| row.iter().map(|c| cell_mean(c)).collect())
         .collect();
+    // Noise or step? The contrasts on each sample's population loss over cells where at least
+    // half the runs settled (lower is better).
+    let losses: Vec<Vec<Vec<f64>>> = cells
+        .iter()
+        .map(|row| row.iter().map(|c| populations(c)).collect())
+        .collect();
+    let eligible: Vec<Vec<bool>> = cells
+        .iter()
+        .map(|row| row.iter().map(|c| settled_share(c) >= 0.5).collect())
+        .collect();
+    let (noise, step) = contrasts::noise_and_step(
+        &CellMap {
+            batches: &sizes,
+            etas: &etas,
+            values: &losses,
+            eligible: &eligible,
+            full: m,
+        },
+        ctx.seed + 3,
+    );
+    let mechanism = contrasts::mechanism(noise, step, -1.0, "lowers the population loss");
     let finite: Vec<f64> = means.iter().flatten().flatten().copied().collect();
     let (lo, hi) = (
         finite.iter().copied().fold(f64::INFINITY, f64::min),
@@ -422,7 +464,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         title: "5. A biased training set: does SGD's changing target help on the real loss?".into(),
         claim: "When the training set is a biased sample of the population, full-batch GD heads for the nearest training minimum, while SGD, descending a different per-sample surface at every step, ends with a lower population loss.".into(),
         setup: format!(
-            "Problem 'sine': {count} training sets of M = {m}, each drawn with selection bias {bias} and its own seed, each with a validation split of {} drawn the same biased way (a user has no unbiased data). On each set, full batch, minibatch:8 and SGD are tuned by the rule and run once from ({}, {}) for {epochs} epochs at a decaying rate; the endpoint's population loss is exact (Gauss–Legendre quadrature). {} Control: {count} fair training sets of {m_control}, where SGD should bring nothing. Differences are paired by training set, with bootstrap 95% intervals over sets.",
+            "Problem 'sine': {count} training sets of M = {m}, each drawn with selection bias {bias} and its own seed, each with a validation split of {} drawn the same biased way (a user has no unbiased data). On each set, full batch, minibatch:8 and SGD are tuned by the rule and run once from ({}, {}) for {epochs} epochs at a decaying rate; the endpoint's population loss is exact (Gauss–Legendre quadrature). {} Controls: {count} fair training sets of {m_control}, where SGD should bring nothing, and the biased sets again with full batch and SGD at a constant rate (each tuned by the rule for it). Differences are paired by training set, with bootstrap 95% intervals over sets.",
             m / 4, problem.start[0], problem.start[1], rule::statement(epochs, SHAPE, "the set's validation split")
         ),
         figures: [vec![map_fig, fig], seed_figures.to_vec()].concat(),
@@ -434,21 +476,37 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                 rows: vec![
                     vec![Cell::text("biased"), numbers.cell("biased.difference", claim.estimate, claim.text(3)), numbers.sig("biased.effect_size", claim.effect_size, 3)],
                     vec![Cell::text("control"), numbers.cell("control.difference", control_claim.estimate, control_claim.text(3)), numbers.sig("control.effect_size", control_claim.effect_size, 3)],
+                    vec![Cell::text("biased, constant rate (control)"), numbers.cell("constant.difference", constant_claim.estimate, constant_claim.text(3)), numbers.sig("constant.effect_size", constant_claim.effect_size, 3)],
                 ],
+            },
+            Table {
+                caption: "Noise or step? Contrasts of the population loss over the (η, B) map, paired by training set, over cell pairs where at least half the runs settled (negative: the first lowers the loss); at equal epochs the smaller batch also makes 4× more updates".into(),
+                header: ["contrast", "cell pairs", "difference [95% interval]"].map(String::from).to_vec(),
+                rows: [("more noise at the same step: (η, B) − (η, 4B)", "contrast.noise", noise), ("larger step at the same noise: (4η, 4B) − (η, B)", "contrast.step", step)]
+                    .into_iter()
+                    .map(|(name, key, c)| vec![
+                        Cell::text(name),
+                        Cell::text(c.map_or(0, |c| c.pairs).to_string()),
+                        match c {
+                            Some(c) => numbers.cell(key, c.difference.estimate, c.difference.text(3)),
+                            None => Cell::text("no eligible pairs"),
+                        },
+                    ])
+                    .collect(),
             },
             rule::table(&on_biased.iter().map(|a| a.0[0].clone()).collect::<Vec<_>>(), numbers, "probe.biased", "Rates on the first biased set"),
         ],
-        rule: format!("Decided before the run, on the paired difference full batch − SGD of the population loss over the biased training sets: held if its 95% interval lies above {DELTA}; did not hold if it lies below {DELTA}; otherwise it depends, and the (η, B) map shows on what. The control is reported beside it."),
+        rule: format!("Decided before the run, on the paired difference full batch − SGD of the population loss over the biased training sets: held if its 95% interval lies above {DELTA}; did not hold if it lies below {DELTA}; otherwise it depends, and the (η, B) map shows on what. The fair control and the constant-rate control are reported beside it; whether noise or step size moves the population loss is read from the map's two contrasts (a contrast counts when its interval excludes zero)."),
         verdict: Some(Verdict {
             outcome,
             detail: format!(
-                "biased sets: batch − SGD {} (d_z {}); control: {} ({}).",
-                claim.text(3), significant(claim.effect_size, 2), control_claim.text(3),
+                "biased sets: batch − SGD {} (d_z {}); at a constant rate {}; fair control: {} ({}); on the map, {mechanism}.",
+                claim.text(3), significant(claim.effect_size, 2), constant_claim.text(3), control_claim.text(3),
                 if control_claim.above(DELTA) { "SGD also better on the control" } else { "no SGD advantage beyond the threshold on the control" }
             ),
         }),
         literature: format!(
-            "That SGD's noise regularizes toward solutions that generalize rests on flat-minima arguments (Hochreiter & Schmidhuber 1997; Keskar et al. 2017) and on the implicit regularization of SGD (Smith et al. 2021); none of them promises a gain under selection bias, which shifts the training minimum itself. This run {} the claim on this problem.",
+            "That SGD's noise regularizes toward solutions that generalize rests on flat-minima arguments (Hochreiter & Schmidhuber 1997; Keskar et al. 2017) and on the implicit regularization of SGD (Smith et al. 2021); none of them promises a gain under selection bias, which shifts the training minimum itself. This run {} the claim on this problem; on its map, {mechanism}.",
             match outcome { Outcome::Held => "supports", Outcome::DidNotHold => "does not support", Outcome::Depends => "neither supports nor refutes" }
         ),
     };
@@ -458,6 +516,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             "biased": regimes.iter().zip(&on_biased).map(|(r, a)| json!({ "method": r.to_string(), "population_loss": populations(&a.1), "lr": a.0.iter().map(|t| t.lr).collect::<Vec<_>>() })).collect::<Vec<_>>(),
             "control": regimes.iter().zip(&on_control).map(|(r, a)| json!({ "method": r.to_string(), "population_loss": populations(&a.1) })).collect::<Vec<_>>(),
             "map": { "etas": etas, "methods": batches.iter().map(|r| r.to_string()).collect::<Vec<_>>(), "population_loss": means },
+            "constant_rate": { "batch": populations(&constant[0].1), "sgd": populations(&constant[1].1) },
         }),
     );
     finding.seeds = regimes

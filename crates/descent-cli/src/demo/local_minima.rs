@@ -6,6 +6,7 @@
 //! of its runs that end *settled* in the population's global basin. Differences are paired by
 //! start and bootstrapped over starts.
 
+use super::contrasts::{self, CellMap};
 use super::rule;
 use super::stats::{self, Difference};
 use super::{significant, Context, Effect, Finding, Numbers};
@@ -25,9 +26,6 @@ const SHAPE: Shape = Shape::Decaying { factor: 10.0 };
 
 /// The smallest difference of shares that counts (5 percentage points).
 const DELTA: f64 = 0.05;
-
-/// Two cells of the map, as (batch index, rate index) twice.
-type Pair = (usize, usize, usize, usize);
 
 /// Per start: the share of its runs settled in the global basin, settled elsewhere, not
 /// settled.
@@ -118,56 +116,26 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                 .collect()
         })
         .collect();
-    let mostly_settled = |c: &[Vec<f64>; 3]| stats::mean(&c[2]) <= 0.5;
-    // Contrasts, averaged per start over every eligible pair of cells (both mostly settled):
-    // noise: (η, B) against (η, 4B), the same step with 4× the noise scale η/B;
-    // step: (η, B) against (4η, 4B), the same noise scale with 4× the step.
-    let mut noise_pairs = Vec::new();
-    let mut step_pairs = Vec::new();
-    for bi in 0..batches.len() {
-        for ei in 0..etas.len() {
-            let four_b = batches.iter().position(|&b| b == 4 * batches[bi] && b != m);
-            let four_eta = etas
-                .iter()
-                .position(|&e| (e / (4.0 * etas[ei]) - 1.0).abs() < 1e-9);
-            if let Some(bj) = four_b {
-                if mostly_settled(&cells[bi][ei]) && mostly_settled(&cells[bj][ei]) {
-                    noise_pairs.push((bi, ei, bj, ei));
-                }
-                if let Some(ej) = four_eta {
-                    if mostly_settled(&cells[bi][ei]) && mostly_settled(&cells[bj][ej]) {
-                        step_pairs.push((bj, ej, bi, ei));
-                    }
-                }
-            }
-        }
-    }
-    let contrast = |pairs: &[Pair], seed: u64| -> Option<Difference> {
-        if pairs.is_empty() {
-            return None;
-        }
-        let n = starts.len();
-        let mean_of = |pick: &dyn Fn(&Pair) -> (usize, usize)| {
-            (0..n)
-                .map(|s| {
-                    pairs
-                        .iter()
-                        .map(|p| {
-                            let (b, e) = pick(p);
-                            cells[b][e][0][s]
-                        })
-                        .sum::<f64>()
-                        / pairs.len() as f64
-                })
-                .collect::<Vec<f64>>()
-        };
-        let first = mean_of(&|p| (p.0, p.1));
-        let second = mean_of(&|p| (p.2, p.3));
-        Some(stats::paired(&first, &second, seed))
-    };
-    // Noise: the smaller batch (more noise) minus the larger. Step: the larger η minus the smaller.
-    let noise = contrast(&noise_pairs, ctx.seed + 1);
-    let step = contrast(&step_pairs, ctx.seed + 2);
+    // The contrasts on the share settled in the global basin, per start, over cells at most
+    // half unsettled.
+    let shares: Vec<Vec<Vec<f64>>> = cells
+        .iter()
+        .map(|row| row.iter().map(|c| c[0].clone()).collect())
+        .collect();
+    let eligible: Vec<Vec<bool>> = cells
+        .iter()
+        .map(|row| row.iter().map(|c| stats::mean(&c[2]) <= 0.5).collect())
+        .collect();
+    let (noise, step) = contrasts::noise_and_step(
+        &CellMap {
+            batches: &batches,
+            etas: &etas,
+            values: &shares,
+            eligible: &eligible,
+            full: m,
+        },
+        ctx.seed + 1,
+    );
 
     let eta_names: Vec<String> = etas.iter().map(|e| format!("η = {e}")).collect();
     let batch_names: Vec<String> = batches
@@ -270,15 +238,15 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         contrast_row(
             "more noise at the same step: (η, B) − (η, 4B)",
             "contrast.noise",
-            &noise,
-            noise_pairs.len(),
+            &noise.map(|c| c.difference),
+            noise.map_or(0, |c| c.pairs),
             numbers,
         ),
         contrast_row(
             "larger step at the same noise: (4η, 4B) − (η, B)",
             "contrast.step",
-            &step,
-            step_pairs.len(),
+            &step.map(|c| c.difference),
+            step.map_or(0, |c| c.pairs),
             numbers,
         ),
         contrast_row(
@@ -289,18 +257,10 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             numbers,
         ),
     ];
-    let significant_either =
-        |d: &Option<Difference>| d.is_some_and(|d| d.above(0.0) || d.below(0.0));
-    let mechanism = match (noise.filter(|d| d.above(0.0)), step.filter(|d| d.above(0.0))) {
-        (Some(_), None) => "more noise (η/B), not larger steps, moves runs to the global basin",
-        (None, Some(_)) => "larger steps (η), not more noise, move runs to the global basin",
-        (Some(_), Some(_)) => "both more noise and larger steps move runs to the global basin",
-        (None, None) if significant_either(&noise) || significant_either(&step) => "neither more noise nor larger steps helps: at least one of them moves runs away from the global basin",
-        (None, None) => "neither contrast is distinguishable from zero",
-    };
+    let mechanism = contrasts::mechanism(noise, step, 1.0, "moves runs to the global basin");
     let outcome = if claim.above(DELTA) {
         Outcome::Held
-    } else if claim.below(DELTA) && !noise.is_some_and(|d| d.above(DELTA)) {
+    } else if claim.below(DELTA) && !noise.is_some_and(|c| c.difference.above(DELTA)) {
         Outcome::DidNotHold
     } else {
         Outcome::Depends
@@ -337,8 +297,8 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             detail: format!(
                 "SGD − full batch {} (d_z {}); {mechanism}: more noise {}, larger step {}.",
                 claim.text(3), significant(claim.effect_size, 2),
-                noise.map_or("–".into(), |d| d.text(3)),
-                step.map_or("–".into(), |d| d.text(3))
+                noise.map_or("–".into(), |c| c.difference.text(3)),
+                step.map_or("–".into(), |c| c.difference.text(3))
             ),
         }),
         literature: format!(

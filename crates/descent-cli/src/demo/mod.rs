@@ -8,6 +8,7 @@
 
 mod biased;
 mod cheap_updates;
+mod contrasts;
 mod critical_batch;
 mod hardware;
 mod local_minima;
