@@ -173,7 +173,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         ("3 hardware efficiency", hardware::run),
         ("4 local minima", local_minima::run),
         ("5 biased training set", biased::run),
-        ("6 real data", real_data::run),
+        ("6 generalization", real_data::run),
         ("7 critical batch size", critical_batch::run),
     ];
     let bar =
