@@ -93,6 +93,7 @@ impl Figure for CurveFigure {
             .light_line_style(BLACK.mix(0.05))
             .draw()
             .map_err(|e| e.to_string())?;
+        let corner = crate::legend_corner(points.iter().flatten().copied(), xs, ys);
         for (curve, pts) in self.curves.iter().zip(points) {
             let colour = curve.colour;
             chart
@@ -110,7 +111,7 @@ impl Figure for CurveFigure {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(corner)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.4))
             .label_font(("sans-serif", 13))

@@ -91,6 +91,33 @@ pub fn save(figure: &impl Figure, base: &Path) -> Result<[PathBuf; 2]> {
 }
 
 /// Formats an axis or colour-bar number compactly.
+/// The corner of the plotting area `x` × `y` where a legend covers the fewest of `points`
+/// (a box a third wide and a third high at each corner), upper right first among equals.
+pub(crate) fn legend_corner(
+    points: impl Iterator<Item = (f64, f64)>,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> plotters::prelude::SeriesLabelPosition {
+    use plotters::prelude::SeriesLabelPosition::{LowerLeft, LowerRight, UpperLeft, UpperRight};
+    let mut counts = [0usize; 4];
+    let third = |v: f64, (lo, hi): (f64, f64)| (v - lo) / (hi - lo).max(1e-300) * 3.0;
+    for (px, py) in points {
+        let (u, v) = (third(px, x), third(py, y));
+        let (left, right, low, high) = (u < 1.0, u > 2.0, v < 1.0, v > 2.0);
+        counts[0] += usize::from(right && high);
+        counts[1] += usize::from(left && high);
+        counts[2] += usize::from(right && low);
+        counts[3] += usize::from(left && low);
+    }
+    let best = (0..4).min_by_key(|&k| (counts[k], k)).unwrap_or(0);
+    match best {
+        1 => UpperLeft,
+        2 => LowerRight,
+        3 => LowerLeft,
+        _ => UpperRight,
+    }
+}
+
 pub(crate) fn short(v: f64) -> String {
     if v.abs() < 1e-9 {
         "0".into()
@@ -101,5 +128,30 @@ pub(crate) fn short(v: f64) -> String {
     } else {
         let s = format!("{v:.3}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod legend_tests {
+    use super::legend_corner;
+    use plotters::prelude::SeriesLabelPosition::{LowerLeft, UpperLeft, UpperRight};
+
+    #[test]
+    fn the_legend_goes_to_the_corner_with_the_fewest_points() {
+        let (x, y) = ((0.0, 1.0), (0.0, 1.0));
+        assert!(matches!(
+            legend_corner(std::iter::empty(), x, y),
+            UpperRight
+        ));
+        let upper_right = (0..10).map(|k| (0.9, 0.8 + 0.01 * k as f64));
+        assert!(matches!(legend_corner(upper_right, x, y), UpperLeft));
+        // A path along the top and down the right side leaves the lower left free.
+        let only_lower_left_free = (0..30)
+            .map(|k| (k as f64 / 30.0, 0.95))
+            .chain((0..30).map(|k| (0.95, k as f64 / 30.0)));
+        assert!(matches!(
+            legend_corner(only_lower_left_free, x, y),
+            LowerLeft
+        ));
     }
 }

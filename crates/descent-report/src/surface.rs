@@ -237,7 +237,15 @@ impl SurfaceFigure {
         if legend {
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
+                .position(crate::legend_corner(
+                    self.paths
+                        .iter()
+                        .chain(&panel.paths)
+                        .flat_map(|p| p.points.iter().map(|q| (q[0], q[1])))
+                        .chain(self.markers.iter().map(|m| (m.theta[0], m.theta[1]))),
+                    w.a,
+                    w.b,
+                ))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.4))
                 .label_font(("sans-serif", 12))

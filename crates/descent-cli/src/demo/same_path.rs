@@ -140,6 +140,35 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         reference: "population".into(),
     };
     let fig1 = ctx.figure(&paths_figure, "e1_paths", "The three paths on the training-loss contours. Full batch takes one smooth step per epoch; SGD takes M small steps, each on one sample's surface.")?;
+    // The same paths near the epoch boundary where SGD is furthest from full batch, so that
+    // they can be told apart: a window four largest gaps wide around full batch's iterate there.
+    let widest = gaps_cyclic
+        .iter()
+        .zip(&gaps_shuffled)
+        .map(|(x, y)| x.max(*y))
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(0, |(k, _)| k);
+    let (centre, half) = (&b[widest], 2.0 * max_gap.max(1e-6));
+    let zoom = Grid::new(
+        descent::landscape::Window {
+            a: (centre[0] - half, centre[0] + half),
+            b: (centre[1] - half, centre[1] + half),
+        },
+        61,
+    );
+    let zoom_figure = SurfaceFigure {
+        title: format!("The same paths around epoch {widest}, where they are furthest apart"),
+        grid: zoom,
+        panels: vec![SurfacePanel {
+            title: "training loss (zoomed)".into(),
+            values: zoom.evaluate(f),
+            paths: Vec::new(),
+        }],
+        markers: Vec::new(),
+        ..paths_figure.clone()
+    };
+    let fig_zoom = ctx.figure(&zoom_figure, "e1_zoom", "A close-up of the paths above around the epoch boundary where SGD's iterate is furthest from full batch's (dots: where each path leaves the window or ends).")?;
     let distance_figure = CurveFigure {
         title: "Distance from the full-batch iterate after each epoch".into(),
         x_label: "epoch".into(),
@@ -176,11 +205,25 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         title: "Control: the one-epoch gap shrinks as η² (tiny steps)".into(),
         x_label: "SGD rate η (log scale)".into(),
         y_label: "gap after one epoch (log scale)".into(),
-        curves: vec![Curve {
-            name: format!("measured (slope {:.2})", slope),
-            points: etas.iter().copied().zip(gaps.iter().copied()).collect(),
-            colour: PALETTE[5],
-        }],
+        curves: {
+            let measured = Curve {
+                name: format!("measured (slope {:.2})", slope),
+                points: etas.iter().copied().zip(gaps.iter().copied()).collect(),
+                colour: PALETTE[5],
+            };
+            // Slope 2 through the smallest rate's gap: what an O(η²) gap would follow.
+            let smallest = measured
+                .points
+                .iter()
+                .copied()
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            let reference = smallest.map(|(e0, g0)| Curve {
+                name: "slope 2 (gap ∝ η²)".into(),
+                points: etas.iter().map(|&e| (e, g0 * (e / e0).powi(2))).collect(),
+                colour: PALETTE[6],
+            });
+            std::iter::once(measured).chain(reference).collect()
+        },
         log_x: true,
         log_y: true,
     };
@@ -225,7 +268,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             "Problem 'line' (ŷ = a·x + b fitted to y = x + 0.6x² + noise, convex), M = {m} fair samples, seed {}, start ({}, {}). Full batch with rate M·η = {}; SGD with η = {} in file order (cyclic) and shuffled; {epochs} epochs each, so every method spends {} sample gradients. Control: one epoch from the start for η, η/2, η/4, η/8.",
             ctx.seed, start[0], start[1], significant(eta * m as f64, 3), significant(eta, 3), epochs * m as u64
         ),
-        figures: vec![fig1, fig2, fig3],
+        figures: vec![fig1, fig_zoom, fig2, fig3],
         tables: vec![
             Table { caption: "Measured".into(), header: vec!["quantity".into(), "value".into()], rows },
             Table { caption: "Control: one-epoch gap".into(), header: vec!["η".into(), "gap".into()], rows: gap_rows },
