@@ -124,6 +124,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         })
         .collect::<descent::Result<_>>()?;
     struct Runs {
+        per_update: f64,
         updates: Vec<f64>,
         epochs: Vec<f64>,
         seconds: Vec<f64>,
@@ -161,6 +162,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             Ok(Runs {
                 epochs: updates.iter().map(|u| u * b as f64 / m as f64).collect(),
                 seconds: updates.iter().map(|u| u * per_update).collect(),
+                per_update,
                 updates,
             })
         })
@@ -198,6 +200,36 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             b.to_string()
         }
     };
+    // Why that batch size: time = updates × time per update. Below it, more samples per update
+    // cost less than the updates they save; above it, the reverse.
+    let why_fastest = fastest.map_or(String::new(), |k| {
+        let neighbour = |j: usize| {
+            if updates[j].is_finite() {
+                format!(
+                    "B = {}: {} updates × {} s",
+                    label(batches[j]),
+                    significant(updates[j], 3),
+                    significant(runs[j].per_update, 3)
+                )
+            } else {
+                format!(
+                    "B = {}: most runs never stayed at the target",
+                    label(batches[j])
+                )
+            }
+        };
+        let mut parts = vec![neighbour(k)];
+        if k > 0 {
+            parts.insert(0, neighbour(k - 1));
+        }
+        if k + 1 < batches.len() {
+            parts.push(neighbour(k + 1));
+        }
+        format!(
+            ", because time = updates × time per update ({}): next to it, a smaller batch needs more updates than its cheaper updates make up for, and a larger one saves fewer updates than its dearer updates cost",
+            parts.join("; ")
+        )
+    });
     let x = |b: usize| b as f64;
     let curve = |name: &str, ys: &[f64], colour| Curve {
         name: name.into(),
@@ -284,6 +316,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                 epochs[k],
                 stats::median_iqr(&runs[k].epochs, 3),
             ),
+            numbers.sig(&format!("{key}.seconds_per_update"), runs[k].per_update, 3),
             numbers.cell(
                 &format!("{key}.seconds_to_target"),
                 seconds[k],
@@ -318,19 +351,20 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         ),
         figures: vec![fig_updates, fig_seconds, fig_rates],
         tables: vec![
-            Table { caption: "Each batch size at its rule rate: medians [interquartile range] over seeds".into(), header: ["B", "rule's η", "largest stable η", "runs", "updates to target", "epochs to target", "seconds to target"].map(String::from).to_vec(), rows: table_rows },
+            Table { caption: "Each batch size at its rule rate: medians [interquartile range] over seeds".into(), header: ["B", "rule's η", "largest stable η", "runs", "updates to target", "epochs to target", "seconds per update", "seconds to target"].map(String::from).to_vec(), rows: table_rows },
             Table { caption: "What each step up in batch size buys: the ratio of updates to target, against the ideal (the batch ratio's inverse), and the share of the ideal saving achieved (in log terms)".into(), header: ["step", "updates ratio", "ideal", "of the ideal saving"].map(String::from).to_vec(), rows: step_rows },
         ],
         rule: "Decided before the run: held if the first step up in batch size saves at least half of the ideal (log) factor in updates, and some later step saves less than half: the critical batch size is the smaller batch of the first such step. The fastest batch size on this machine is reported, not judged.".into(),
         verdict: Some(Verdict {
             outcome: Outcome::from_held(held),
             detail: format!(
-                "first step's updates ratio {} (ideal {}); critical batch size {}; fastest here: B = {} ({} s to target).",
+                "first step's updates ratio {} (ideal {}); critical batch size {}; fastest here: B = {} ({} s to target){}.",
                 significant(first_ratio, 3),
                 significant(steps.first().map_or(f64::NAN, |s| s.3), 3),
                 critical.map_or("not reached within the list".into(), label),
                 fastest.map_or("none reached the target".into(), |k| label(batches[k])),
-                fastest.map_or("–".into(), |k| significant(seconds[k], 3))
+                fastest.map_or("–".into(), |k| significant(seconds[k], 3)),
+                why_fastest
             ),
         }),
         literature: format!(
