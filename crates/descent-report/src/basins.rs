@@ -50,21 +50,57 @@ pub fn share_colour(share: f64) -> RGBColor {
 
 impl Figure for BasinFigure {
     fn size(&self) -> (u32, u32) {
-        (440 * self.panels.len().max(1) as u32, 500)
+        (
+            440 * self.panels.len().max(1) as u32,
+            500 + KEY_HEIGHT as u32,
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let root = root
             .titled(&self.title, ("sans-serif", 18))
             .map_err(|e| e.to_string())?;
-        let areas = root.split_evenly((1, self.panels.len().max(1)));
+        let height = root.dim_in_pixel().1 as i32;
+        let (maps, key) = root.split_vertically(height - KEY_HEIGHT);
+        let areas = maps.split_evenly((1, self.panels.len().max(1)));
         let scale = ColourScale::covering([self.background.as_slice()]);
         for ((name, shares), area) in self.panels.iter().zip(areas.iter()) {
             self.panel(area, name, shares, &scale)
                 .map_err(|e| e.to_string())?;
         }
-        Ok(())
+        draw_key(&key).map_err(|e| e.to_string())
     }
+}
+
+/// The height in pixels of the key strip under the panels: the starts fill the whole window,
+/// so a key inside a panel would cover some of them.
+const KEY_HEIGHT: i32 = 34;
+
+/// The key, in one row under the panels.
+fn draw_key<DB: DrawingBackend>(
+    key: &DrawingArea<DB, Shift>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = ("sans-serif", 13).into_font().color(&BLACK);
+    let y = KEY_HEIGHT / 2;
+    let mut x = 16;
+    for (share, text) in [
+        (Some(1.0), "start: all runs reach the global minimum"),
+        (Some(0.5), "half do"),
+        (Some(0.0), "none do"),
+        (
+            None,
+            "population minima (bold: global); contours: training loss",
+        ),
+    ] {
+        match share {
+            Some(s) => key.draw(&Circle::new((x, y), 6, share_colour(s).filled()))?,
+            None => key.draw(&Cross::new((x, y), 6, BLACK.stroke_width(3)))?,
+        }
+        key.draw(&Text::new(text, (x + 12, y - 7), font.clone()))?;
+        let width = key.estimate_text_size(text, &font)?.0 as i32;
+        x += width + 40;
+    }
+    Ok(())
 }
 
 impl BasinFigure {
@@ -96,24 +132,12 @@ impl BasinFigure {
                     .map(|[p, q]| PathElement::new(vec![p, q], BLACK.mix(0.15))),
             )?;
         }
-        chart
-            .draw_series(
-                self.starts
-                    .iter()
-                    .zip(shares)
-                    .map(|(s, &share)| Circle::new((s[0], s[1]), 7, share_colour(share).filled())),
-            )?
-            .label("start: all runs reach the global minimum")
-            .legend(|(x, y)| Circle::new((x + 9, y), 5, share_colour(1.0).filled()));
-        // A legend entry without points of its own.
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-            .label("start: none do")
-            .legend(|(x, y)| Circle::new((x + 9, y), 5, share_colour(0.0).filled()));
-        chart
-            .draw_series(std::iter::empty::<Cross<(f64, f64), i32>>())?
-            .label("population minima (bold: global); contours: training loss")
-            .legend(|(x, y)| Cross::new((x + 9, y), 5, BLACK.stroke_width(2)));
+        chart.draw_series(
+            self.starts
+                .iter()
+                .zip(shares)
+                .map(|(s, &share)| Circle::new((s[0], s[1]), 7, share_colour(share).filled())),
+        )?;
         for (k, m) in self.minima.iter().enumerate() {
             let style = if k == 0 {
                 BLACK.stroke_width(3)
@@ -122,13 +146,6 @@ impl BasinFigure {
             };
             chart.draw_series(std::iter::once(Cross::new((m[0], m[1]), 9, style)))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 11))
-            .draw()?;
         Ok(())
     }
 }

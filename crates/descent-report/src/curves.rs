@@ -15,6 +15,27 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
     /// Its colour.
     pub colour: RGBColor,
+    /// An interval around the curve, as (x, low, high), drawn as a translucent band in the
+    /// curve's colour; empty for none. The figure's caption says what interval it is.
+    pub band: Vec<(f64, f64, f64)>,
+}
+
+impl Curve {
+    /// A curve without an interval band.
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>, colour: RGBColor) -> Self {
+        Curve {
+            name: name.into(),
+            points,
+            colour,
+            band: Vec::new(),
+        }
+    }
+
+    /// The same curve with the interval band `band` as (x, low, high).
+    pub fn with_band(mut self, band: Vec<(f64, f64, f64)>) -> Self {
+        self.band = band;
+        self
+    }
 }
 
 /// Curves on one pair of axes; a log axis plots log₁₀ of the values and labels ticks with the
@@ -72,8 +93,19 @@ impl Figure for CurveFigure {
                     .collect()
             })
             .collect();
+        let bands: Vec<Vec<(f64, f64)>> = self
+            .curves
+            .iter()
+            .map(|c| band_polygon(&c.band, self.log_x, self.log_y))
+            .collect();
         let xs = range(points.iter().flatten().map(|p| p.0));
-        let ys = range(points.iter().flatten().map(|p| p.1));
+        let ys = range(
+            points
+                .iter()
+                .flatten()
+                .chain(bands.iter().flatten())
+                .map(|p| p.1),
+        );
         let (log_x, log_y) = (self.log_x, self.log_y);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 20))
@@ -93,7 +125,17 @@ impl Figure for CurveFigure {
             .light_line_style(BLACK.mix(0.05))
             .draw()
             .map_err(|e| e.to_string())?;
-        let corner = crate::legend_corner(points.iter().flatten().copied(), xs, ys);
+        let corner = crate::legend_corner(points.iter().chain(&bands).flatten().copied(), xs, ys);
+        for (curve, polygon) in self.curves.iter().zip(&bands) {
+            if polygon.len() >= 3 {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        polygon.clone(),
+                        curve.colour.mix(0.18).filled(),
+                    )))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
         for (curve, pts) in self.curves.iter().zip(points) {
             let colour = curve.colour;
             chart
@@ -118,6 +160,18 @@ impl Figure for CurveFigure {
             .draw()
             .map_err(|e| e.to_string())
     }
+}
+
+/// The outline of an interval band on the figure's axes: along the lows, back along the highs;
+/// points a log axis cannot show are left out.
+fn band_polygon(band: &[(f64, f64, f64)], log_x: bool, log_y: bool) -> Vec<(f64, f64)> {
+    let shown: Vec<(f64, f64, f64)> = band
+        .iter()
+        .filter_map(|&(x, lo, hi)| Some((axis(x, log_x)?, axis(lo, log_y)?, axis(hi, log_y)?)))
+        .collect();
+    let lows = shown.iter().map(|&(x, lo, _)| (x, lo));
+    let highs = shown.iter().rev().map(|&(x, _, hi)| (x, hi));
+    lows.chain(highs).collect()
 }
 
 /// A tick label: the value itself, or 10^v on a log axis, where an axis spanning a decade or

@@ -90,7 +90,6 @@ pub fn save(figure: &impl Figure, base: &Path) -> Result<[PathBuf; 2]> {
     Ok([png, svg])
 }
 
-/// Formats an axis or colour-bar number compactly.
 /// The corner of the plotting area `x` × `y` where a legend covers the fewest of `points`
 /// (a box a third wide and a third high at each corner), upper right first among equals.
 pub(crate) fn legend_corner(
@@ -118,6 +117,7 @@ pub(crate) fn legend_corner(
     }
 }
 
+/// Formats an axis or colour-bar number compactly.
 pub(crate) fn short(v: f64) -> String {
     if v.abs() < 1e-9 {
         "0".into()

@@ -78,6 +78,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
         name: format!("{} (η = {:.3})", runs.method.label(), runs.method.lr),
         points: runs.losses[0].iter().map(|p| (p[x], p[3])).collect(),
         colour: PALETTE[k % PALETTE.len()],
+        band: Vec::new(),
     };
     for (name, x, x_label, log_x) in [
         (
@@ -132,6 +133,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
                 .map(|(e, (a, b))| (e as f64, distance(a, b)))
                 .collect(),
             colour: PALETTE[k % PALETTE.len()],
+            band: Vec::new(),
         })
         .collect();
     if !distances.is_empty() {

@@ -145,6 +145,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                     .map(|p| (p[x], (p[3] - optimum).max(1e-12)))
                     .collect(),
                 colour: PALETTE[k],
+                band: seed_spread(&r.curves, x, optimum),
             })
             .collect::<Vec<Curve>>();
         // The target, drawn across the x range of the curves.
@@ -157,6 +158,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                 name: "target: 1% above the optimum".into(),
                 points: vec![(lo, target - optimum), (hi, target - optimum)],
                 colour: PALETTE[6],
+                band: Vec::new(),
             });
         }
         curves
@@ -178,7 +180,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             log_x,
             log_y: true,
         };
-        figures.push(ctx.figure(&fig, name, &format!("Loss above the optimum against {label}; the target (1% above the optimum) is f − f* = {}.", significant(target - optimum, 3)))?);
+        figures.push(ctx.figure(&fig, name, &format!("Loss above the optimum against {label}{}; the target (1% above the optimum) is f − f* = {}.", if x < 2 { format!(" (shaded: the middle 80% of the {seeds} seeds' runs)") } else { String::new() }, significant(target - optimum, 3)))?);
     }
 
     let mut table_rows = Vec::new();
@@ -303,4 +305,22 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         &equal_epochs,
     ));
     Ok(finding)
+}
+
+/// The middle 80% (10th to 90th percentile) over seeds of the loss above the optimum, at each
+/// record of x column `x` (epochs 0 or updates 1, where every seed records at the same x;
+/// none for time, or for a single run).
+fn seed_spread(curves: &[Vec<[f64; 4]>], x: usize, optimum: f64) -> Vec<(f64, f64, f64)> {
+    let first = match curves {
+        [first, _, ..] if x < 2 && curves.iter().all(|c| c.len() == first.len()) => first,
+        _ => return Vec::new(),
+    };
+    (0..first.len())
+        .filter(|&i| x != 1 || first[i][1] > 0.0)
+        .map(|i| {
+            let excess: Vec<f64> = curves.iter().map(|c| c[i][3] - optimum).collect();
+            let at = |q| stats::quantile(&excess, q).max(1e-12);
+            (first[i][x], at(0.1), at(0.9))
+        })
+        .collect()
 }

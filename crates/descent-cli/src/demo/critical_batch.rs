@@ -240,6 +240,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             .map(|(&b, &y)| (x(b), y))
             .collect(),
         colour,
+        band: Vec::new(),
     };
     let perfect: Vec<f64> = batches.iter().map(|&b| updates[0] / b as f64).collect();
     let fig_updates = ctx.figure(
@@ -248,7 +249,10 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             x_label: "batch size B (log scale)".into(),
             y_label: "updates to target (log scale)".into(),
             curves: vec![
-                curve("measured", &updates, PALETTE[5]),
+                curve("measured", &updates, PALETTE[5]).with_band(stats::median_band(
+                    batches.iter().zip(&runs).map(|(&b, r)| (x(b), r.updates.as_slice())),
+                    ctx.seed,
+                )),
                 curve("perfect scaling: U(1)/B", &perfect, PALETTE[6]),
                 curve("epochs to target", &epochs, PALETTE[0]),
             ],
@@ -256,19 +260,26 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             log_y: true,
         },
         "e7_updates",
-        "Updates (blue) and epochs (orange) until the training loss stays within 5% of the initial gap above the optimum; yellow: halving the updates with every doubling of B. Where blue leaves yellow, more batch buys fewer and fewer updates: the critical batch size.",
+        "Updates (blue) and epochs (orange) until the training loss stays within 5% of the initial gap above the optimum; yellow: halving the updates with every doubling of B. Where blue leaves yellow, more batch buys fewer and fewer updates: the critical batch size. Shaded: 95% intervals of the median over seeds.",
     )?;
     let fig_seconds = ctx.figure(
         &CurveFigure {
             title: "Seconds to the target on this machine against batch size".into(),
             x_label: "batch size B (log scale)".into(),
             y_label: "seconds to target (log scale)".into(),
-            curves: vec![curve("updates × measured seconds per update", &seconds, PALETTE[4])],
+            curves: vec![
+                curve("updates × measured seconds per update", &seconds, PALETTE[4]).with_band(
+                    stats::median_band(
+                        batches.iter().zip(&runs).map(|(&b, r)| (x(b), r.seconds.as_slice())),
+                        ctx.seed,
+                    ),
+                ),
+            ],
             log_x: true,
             log_y: true,
         },
         "e7_seconds",
-        "Median updates to target times this machine's measured training time per update at each batch size (all threads for batch gradients).",
+        "Median updates to target times this machine's measured training time per update at each batch size (all threads for batch gradients); shaded: 95% interval of the median over seeds.",
     )?;
     let best: Vec<f64> = tuned.iter().map(|t| t.lr).collect();
     let stable: Vec<f64> = tuned.iter().map(Tuned::largest_stable).collect();

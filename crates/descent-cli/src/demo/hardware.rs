@@ -55,6 +55,13 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let mut measured = Vec::new();
     for (k, (name, _, bw)) in engines.iter().enumerate() {
         let mut points = Vec::new();
+        let band = stats::median_band(
+            sizes
+                .iter()
+                .zip(&sps[k])
+                .map(|(&b, v)| (b as f64, v.as_slice())),
+            ctx.seed,
+        );
         for (si, &b) in sizes.iter().enumerate() {
             let median = stats::median(&sps[k][si]);
             let gbs = median * (d * 4) as f64 / 1e9;
@@ -95,6 +102,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             },
             points,
             colour: PALETTE[k + 4],
+            band,
         });
     }
     // Speed-ups per repeat (all threads / one), with their interval over repeats.
@@ -126,6 +134,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             (rows as f64, bwn * 1e9 / (d * 4) as f64),
         ],
         colour: PALETTE[2],
+        band: Vec::new(),
     });
     let figure = CurveFigure {
         title: format!("Gradient throughput against batch size ({rows} × {d} dense, logistic)"),
@@ -135,7 +144,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         log_x: true,
         log_y: true,
     };
-    let fig = ctx.figure(&figure, "e3_throughput", "Sample gradients per second for batches of 1 to M samples, on one thread and on all threads.")?;
+    let fig = ctx.figure(&figure, "e3_throughput", "Sample gradients per second for batches of 1 to M samples, on one thread and on all threads (median of the repeats; shaded: its 95% interval).")?;
     // Sparse SGD: the serial O(nnz) path beside Hogwild on all threads (a different,
     // non-deterministic algorithm; reported, not judged).
     let sparse_rows = ctx.size(100_000, 20_000);

@@ -161,6 +161,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
         }
         .tune_each(ctx, &regimes)?;
         let (mut acc_points, mut gap_points) = (Vec::new(), Vec::new());
+        let (mut acc_values, mut gap_values) = (Vec::new(), Vec::new());
         let mut per_batch = Vec::new();
         for (c, &b) in choices.iter().zip(&batches) {
             // A linear model's full batch from zero ignores the seed: one run is every run.
@@ -229,6 +230,8 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             ]);
             acc_points.push((b as f64, median(&test_acc)));
             gap_points.push((b as f64, median(&gaps)));
+            acc_values.push((b as f64, test_acc.clone()));
+            gap_values.push((b as f64, gaps.clone()));
             raw.push(json!({ "model": name, "batch": b, "lr": c.lr, "test_accuracy": test_acc, "gap": gaps, "sharpness": sharp }));
             per_batch.push((test_acc, sharp, settled));
         }
@@ -239,16 +242,13 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             runs: (per_batch[1].0.len(), per_batch[3].0.len()),
             settled: per_batch[1].2 >= 0.5 && per_batch[3].2 >= 0.5,
         });
-        accuracy_curves.push(Curve {
-            name: name.clone(),
-            points: acc_points,
-            colour: PALETTE[k],
-        });
-        gap_curves.push(Curve {
-            name: name.clone(),
-            points: gap_points,
-            colour: PALETTE[k],
-        });
+        let band = |values: &[(f64, Vec<f64>)]| {
+            stats::median_band(values.iter().map(|(x, v)| (*x, v.as_slice())), ctx.seed)
+        };
+        accuracy_curves
+            .push(Curve::new(name.clone(), acc_points, PALETTE[k]).with_band(band(&acc_values)));
+        gap_curves
+            .push(Curve::new(name.clone(), gap_points, PALETTE[k]).with_band(band(&gap_values)));
         rate_tables.push(rule::table(
             &choices,
             numbers,
@@ -259,7 +259,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let fig1 = ctx.figure(
         &CurveFigure { title: format!("Test accuracy against batch size at {epochs} epochs (median of {seeds} seeds)"), x_label: "batch size (log scale)".into(), y_label: "test accuracy".into(), curves: accuracy_curves, log_x: true, log_y: false },
         "e6_accuracy",
-        "Median test accuracy for batch sizes 1, 8, 64 and M, every run spending the same number of sample gradients.",
+        "Median test accuracy for batch sizes 1, 8, 64 and M, every run spending the same number of sample gradients; shaded: 95% interval of the median over seeds.",
     )?;
     let fig2 = ctx.figure(
         &CurveFigure {
@@ -271,7 +271,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
             log_y: false,
         },
         "e6_gap",
-        "Median train − test accuracy for each batch size.",
+        "Median train − test accuracy for each batch size; shaded: 95% interval of the median over seeds.",
     )?;
     // Only studies whose compared runs mostly settled are judged.
     let judged: Vec<bool> = at8_vs_full

@@ -182,6 +182,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                     .map(|(k, g)| (k as f64, *g))
                     .collect(),
                 colour: PALETTE[1],
+                band: Vec::new(),
             },
             Curve {
                 name: "shuffled SGD".into(),
@@ -191,6 +192,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                     .map(|(k, g)| (k as f64, *g))
                     .collect(),
                 colour: PALETTE[2],
+                band: Vec::new(),
             },
         ],
         log_x: false,
@@ -210,6 +212,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                 name: format!("measured (slope {:.2})", slope),
                 points: etas.iter().copied().zip(gaps.iter().copied()).collect(),
                 colour: PALETTE[5],
+                band: Vec::new(),
             };
             // Slope 2 through the smallest rate's gap: what an O(η²) gap would follow.
             let smallest = measured
@@ -221,6 +224,7 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
                 name: "slope 2 (gap ∝ η²)".into(),
                 points: etas.iter().map(|&e| (e, g0 * (e / e0).powi(2))).collect(),
                 colour: PALETTE[6],
+                band: Vec::new(),
             });
             std::iter::once(measured).chain(reference).collect()
         },

@@ -182,8 +182,46 @@ pub fn median_ci(values: &[f64], seed: u64) -> (f64, [f64; 2]) {
     )
 }
 
+/// A figure's band of 95% intervals of the median: (x, low, high) for each x and the values
+/// measured there, each resampled with its own seed (`seed`, `seed` + 1, ...); an x whose
+/// values are not all finite is left out.
+pub fn median_band<'a>(
+    points: impl IntoIterator<Item = (f64, &'a [f64])>,
+    seed: u64,
+) -> Vec<(f64, f64, f64)> {
+    points
+        .into_iter()
+        .zip(seed..)
+        .filter(|((_, values), _)| !values.is_empty() && values.iter().all(|v| v.is_finite()))
+        .map(|((x, values), s)| {
+            let (_, [lo, hi]) = median_ci(values, s);
+            (x, lo, hi)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_median_band_brackets_each_median_and_skips_unfinished_points() {
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let b = [10.0, 12.0, f64::INFINITY];
+        let c = [7.0, 7.5, 8.0, 9.0];
+        let band = super::median_band([(1.0, &a[..]), (2.0, &b[..]), (4.0, &c[..])], 3);
+        assert_eq!(
+            band.len(),
+            2,
+            "the point with an unfinished run is left out"
+        );
+        assert_eq!(band[0].0, 1.0);
+        assert_eq!(band[1].0, 4.0);
+        for (&(_, lo, hi), values) in band.iter().zip([&a[..], &c[..]]) {
+            let m = super::median(values);
+            assert!(lo <= m && m <= hi, "[{lo}, {hi}] misses the median {m}");
+            assert!(lo < hi, "resampling {values:?} must give a proper interval");
+        }
+    }
+
     use super::*;
 
     #[test]
