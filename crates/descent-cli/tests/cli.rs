@@ -47,6 +47,22 @@ fn train_json_reports_losses_counts_and_times() {
         r["train_loss"], r["test_loss"],
         "same file as train and test"
     );
+    // Dense batches of 32: the generic update rule, with nothing in the way of a faster one.
+    assert_eq!(r["update_rule"], "generic", "{r}");
+    assert!(r.get("update_rule_note").is_none(), "{r}");
+    // Single samples of a linear model: the O(nnz) rule.
+    let sgd = json(&ok(&[
+        "train",
+        "--data",
+        &data,
+        "--model",
+        "logistic",
+        "--standardize",
+        "--epochs",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(sgd["update_rule"], "lazy-sparse", "{sgd}");
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Checkpoints: everything the training loop needs to continue a run bit for bit.
 //!
-//! A checkpoint holds the parameters, the optimizer's state (momentum buffers, the iterate
-//! average or the lazy path's scaled weights), the position in the sample stream (the epoch,
+//! A checkpoint holds the update rule's state in the form every rule reads (the parameters,
+//! the iterate average, each optimizer stage's named buffers) plus the saving rule's own form
+//! (the O(nnz) rules' scaled weights), so that the same rule continues bit for bit and any
+//! other continues to rounding; the position in the sample stream (the epoch,
 //! the batches done in it and the RNG as it was when the epoch started: the sampler's order
 //! is drawn again from it and the done batches skipped, which also replays a stream's
 //! shuffle buffer), the rate schedule's position (the update count and any halving), the
@@ -16,10 +18,8 @@
 use crate::atomic;
 use crate::batches::Rng;
 use crate::divergence::Health;
-use crate::lazy::LazyState;
-use crate::lazy_momentum::LazyMomentumState;
 use crate::observe::SavedStates;
-use crate::optim::Average;
+use crate::step::{RuleKind, RuleState};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -28,8 +28,9 @@ use std::path::{Path, PathBuf};
 /// The `format` field of every checkpoint.
 pub const FORMAT: &str = "descent-checkpoint";
 
-/// The version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The version this build writes and reads (2: the update rule's state in one form for every
+/// rule).
+pub const VERSION: u32 = 2;
 
 /// How often to write a checkpoint.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,16 +114,10 @@ pub struct RunState {
     pub lr_scale: f64,
     /// Halvings so far.
     pub retries: u32,
-    /// The current iterate (as last materialized, on the lazy path).
-    pub theta: Vec<f64>,
-    pub(crate) average: Option<Average>,
-    pub(crate) lazy: Option<LazyState>,
-    /// The O(nnz) momentum path's state (absent from checkpoints of other paths).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) lazy_momentum: Option<LazyMomentumState>,
-    pub(crate) lazy_mean: Vec<f64>,
-    /// Each optimizer stage's state.
-    pub optimizer: Vec<Option<Vec<f64>>>,
+    /// The update rule that saved it.
+    pub update_rule: RuleKind,
+    /// The update rule's state: parameters, average, optimizer stages.
+    pub rule: RuleState,
     pub(crate) health: Health,
 }
 
@@ -178,11 +173,13 @@ impl RunState {
             Some(i) => Err(format!("damaged checkpoint: {name}[{i}] is not finite")),
             None => Ok(()),
         };
-        finite("theta", &self.theta)?;
-        finite("lazy_mean", &self.lazy_mean)?;
-        for (k, state) in self.optimizer.iter().enumerate() {
-            if let Some(s) = state {
-                finite(&format!("optimizer[{k}]"), s)?;
+        finite("theta", &self.rule.theta)?;
+        if let Some(a) = &self.rule.average {
+            finite("average", a.mean())?;
+        }
+        for (k, stage) in self.rule.stages.iter().enumerate() {
+            for (name, buffer) in &stage.buffers {
+                finite(&format!("stages[{k}].{name}"), buffer)?;
             }
         }
         if !(self.lr_scale > 0.0 && self.lr_scale <= 1.0 && self.seconds.is_finite()) {
@@ -220,7 +217,7 @@ mod tests {
         assert!(
             err(b"{\"format\": \"descent-checkpoint\", \"version\": 99}").contains("version 99")
         );
-        assert!(err(b"{\"format\": \"descent-checkpoint\", \"version\": 1}")
+        assert!(err(b"{\"format\": \"descent-checkpoint\", \"version\": 2}")
             .contains("damaged checkpoint"));
     }
 }

@@ -177,7 +177,7 @@ pub fn checkpoint(bytes: &[u8]) {
     let Ok(checkpoint) = Checkpoint::from_bytes(Path::new("fuzz.ckpt"), bytes) else {
         return;
     };
-    let dim = checkpoint.state.theta.len();
+    let dim = checkpoint.state.rule.theta.len();
     if !(2..=1 << 12).contains(&dim) {
         return;
     }

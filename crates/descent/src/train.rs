@@ -28,15 +28,14 @@
 use crate::batches::{Batch, Batches, InMemory, Rng};
 use crate::checkpoint::{self, Checkpoint, Checkpointing, Every, RunState};
 use crate::data::Dataset;
-use crate::divergence::{Health, OnDivergence, Verdict, LAZY_CHECK_EVERY, MAX_RETRIES};
+use crate::divergence::{Health, OnDivergence, Verdict, MAX_RETRIES};
 use crate::engine::{batch_sums, Engine, Serial};
-use crate::lazy::{self, LazyLinear};
-use crate::lazy_momentum::LazyMomentum;
 use crate::objective::Objective;
 use crate::observe::{Control, Observer, Plan, Retry, SavedStates, State};
-use crate::optim::{Average, Chain};
+use crate::optim::Chain;
 use crate::regime::{Regime, Sampling};
 use crate::schedule::Schedule;
+use crate::step::{self, lazy_sparse, RuleKind, Situation, UpdateRule};
 use crate::{Error, Result};
 use rand::SeedableRng;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +59,10 @@ pub struct Outcome {
     /// The divergence monitor's reference: the objective at the starting parameters on the
     /// data's first rows (`None` for a stream that gave no positive batch loss).
     pub start_loss: Option<f64>,
+    /// The update rule that ran.
+    pub update_rule: RuleKind,
+    /// Why a faster update rule could not run, when the settings were in its way.
+    pub rule_note: Option<String>,
 }
 
 /// Model averaging between data-parallel processes that each train on their own data
@@ -185,10 +188,10 @@ impl<'a> Trainer<'a> {
         self
     }
 
-    /// Whether equivalent fast paths may replace the generic update (default: yes), each equal
-    /// to the generic path to rounding: O(nnz) steps on small sparse batches for L2 linear
-    /// models, without momentum ([`crate::lazy`], also on dense single samples and pairs) and
-    /// with it ([`crate::lazy_momentum`], without iterate averaging).
+    /// Whether equivalent fast update rules may replace the generic one (default: yes), each
+    /// equal to it to rounding: O(nnz) steps on small sparse batches for L2 linear models,
+    /// without momentum ([`step::lazy_sparse`], also on dense single samples and pairs) and
+    /// with it ([`step::lazy_momentum`], without iterate averaging); [`step::choose`] decides.
     pub fn fast_paths(mut self, on: bool) -> Self {
         self.fast_paths = on;
         self
@@ -265,39 +268,30 @@ impl<'a> Trainer<'a> {
             updates_per_epoch: source.updates_per_epoch(),
             epochs: self.epochs,
         };
-        // Small batches of an L2 linear model without momentum: O(nnz) per update (on dense
-        // rows up to pairs: larger batches are faster through the fused batch gradient).
         let most = if source.sparse() {
-            lazy::MAX_BATCH
+            lazy_sparse::MAX_BATCH
         } else {
-            lazy::MAX_DENSE_BATCH
+            lazy_sparse::MAX_DENSE_BATCH
         };
-        let small_batches = m as u64 <= most as u64 * plan.updates_per_epoch;
-        let margin_model = (self.fast_paths && small_batches && self.consensus.is_none())
-            .then(|| objective.margin_model())
-            .flatten();
-        let lazy = margin_model
-            .filter(|_| self.chain.is_empty())
-            .map(|model| LazyLinear::new(model, &theta, self.average));
-        // With momentum: sparse rows only (on dense ones an update is O(d) either way).
-        let lazy_momentum = margin_model
-            .filter(|_| source.sparse() && self.average.is_none())
-            .zip(self.chain.momentum())
-            .map(|(model, (mu, nesterov))| LazyMomentum::new(model, &theta, None, mu, nesterov));
+        let choice = step::choose(&Situation {
+            margin_model: objective.margin_model().is_some(),
+            sparse: source.sparse(),
+            small_batches: m as u64 <= most as u64 * plan.updates_per_epoch,
+            fast_rules: self.fast_paths,
+            consensus: self.consensus.is_some(),
+            chain: self.chain.lazy_form(),
+            averaging: self.average.is_some(),
+        });
+        let rule = step::build(
+            choice.rule,
+            (objective, self.engine),
+            std::mem::take(&mut self.chain),
+            theta,
+            self.average,
+        );
         let alpha = (1.0 / plan.updates_per_epoch.max(1) as f64).max(0.1);
         let mut run = Run {
-            average: match lazy {
-                Some(_) => None,
-                None => self.average.map(|start| Average::new(start, &theta)),
-            },
-            lazy_mean: match (&lazy, self.average) {
-                (Some(_), Some(_)) => theta.clone(),
-                _ => Vec::new(),
-            },
-            lazy,
-            lazy_momentum,
-            theta,
-            sums: vec![0.0; dim + 1],
+            rule,
             update: 0,
             seen: 0,
             epoch: 0,
@@ -325,7 +319,7 @@ impl<'a> Trainer<'a> {
                         ),
                     ));
                 }
-                run.restore(checkpoint.state, &mut self.chain, source)?;
+                run.restore(checkpoint.state, source)?;
                 for o in observers.iter_mut() {
                     o.on_resume(&plan, &run.state(), &checkpoint.observers)?;
                 }
@@ -333,16 +327,10 @@ impl<'a> Trainer<'a> {
             None => {
                 if let Some((data, rows)) = source.probe() {
                     let rows: Vec<usize> = (0..rows).collect();
-                    batch_sums(
-                        self.engine,
-                        objective,
-                        data,
-                        &run.theta,
-                        &rows,
-                        &mut run.sums,
-                    );
-                    let loss =
-                        run.sums[dim] / rows.len().max(1) as f64 + objective.penalty(&run.theta);
+                    let theta = run.rule.iterate();
+                    let mut sums = vec![0.0; dim + 1];
+                    batch_sums(self.engine, objective, data, theta, &rows, &mut sums);
+                    let loss = sums[dim] / rows.len().max(1) as f64 + objective.penalty(theta);
                     run.health.set_reference(loss);
                 }
                 run.start_epoch(source)?;
@@ -397,13 +385,7 @@ impl<'a> Trainer<'a> {
             };
             let n = run.update + 1;
             let (called, observed) = due(n);
-            let verdict = run.step(
-                (objective, self.engine),
-                &self.schedule,
-                &mut self.chain,
-                batch,
-                observed,
-            );
+            let verdict = run.step(&self.schedule, batch, observed);
             let batch_len = batch.size;
             run.update = n;
             run.batches_in_epoch += 1;
@@ -415,7 +397,7 @@ impl<'a> Trainer<'a> {
                     return Err(self.diverged(&run, loss));
                 };
                 let (scale, retries) = (run.lr_scale * 0.5, run.retries + 1);
-                run.restore(state.clone(), &mut self.chain, source)?;
+                run.restore(state.clone(), source)?;
                 run.lr_scale = scale;
                 run.retries = retries;
                 let retry = Retry {
@@ -433,7 +415,7 @@ impl<'a> Trainer<'a> {
             }
             if let Some(c) = self.consensus {
                 if n.is_multiple_of(c.every().max(1)) {
-                    c.average(&mut run.theta)?;
+                    run.rule.edit_iterate(&mut |theta| c.average(theta))?;
                 }
             }
             let mut stop = false;
@@ -489,10 +471,10 @@ impl<'a> Trainer<'a> {
         if let Some(c) = self.consensus {
             // The model is the processes' mean.
             if !run.update.is_multiple_of(c.every().max(1)) {
-                c.average(&mut run.theta)?;
+                run.rule.edit_iterate(&mut |theta| c.average(theta))?;
             }
         }
-        if run.theta.iter().any(|p| !p.is_finite()) {
+        if run.rule.iterate().iter().any(|p| !p.is_finite()) {
             return Err(self.diverged(&run, f64::NAN));
         }
         for o in observers.iter_mut() {
@@ -501,12 +483,14 @@ impl<'a> Trainer<'a> {
         let state = run.state();
         let outcome = Outcome {
             theta: state.theta.to_vec(),
-            iterate: run.theta.clone(),
+            iterate: state.iterate.to_vec(),
             updates: run.update,
             sample_gradients: run.seen,
             epochs: run.seen as f64 / m as f64,
             seconds: run.busy.as_secs_f64(),
             start_loss: run.health.reference(),
+            update_rule: choice.rule,
+            rule_note: choice.fallback,
         };
         Ok(outcome)
     }
@@ -524,7 +508,7 @@ impl<'a> Trainer<'a> {
                 saved.insert(key, value);
             }
         }
-        Ok((run.save(&self.chain), saved))
+        Ok((run.save(), saved))
     }
 
     /// Writes a checkpoint (if checkpointing is on and the state is good) and returns what it
@@ -619,33 +603,10 @@ impl<'a> Trainer<'a> {
     }
 }
 
-/// `sum / size`, entry by entry, with the bits of the division: nothing to do for one sample,
-/// a multiplication by `1 / size` when `size` is a power of two (then `1 / size` is exact and
-/// each product is the quotient, correctly rounded), else the division. Divisions are slow: d
-/// of them per update took longer than an MLP's forward and backward pass on its sample
-/// (4,146 parameters; `mlp:16` SGD 1.07 → 0.61 s per epoch of 200,000 rows).
-fn mean_of_sum(sum: &mut [f64], size: usize) {
-    if size == 1 {
-        return;
-    }
-    if size.is_power_of_two() {
-        let reciprocal = 1.0 / size as f64;
-        sum.iter_mut().for_each(|g| *g *= reciprocal);
-    } else {
-        let size = size as f64;
-        sum.iter_mut().for_each(|g| *g /= size);
-    }
-}
-
 /// The loop's state between updates.
 struct Run<'a> {
-    theta: Vec<f64>,
-    lazy: Option<LazyLinear<'a>>,
-    lazy_momentum: Option<LazyMomentum<'a>>,
-    average: Option<Average>,
-    lazy_mean: Vec<f64>,
-    /// The batch gradient's sums (gradient, then loss), reused.
-    sums: Vec<f64>,
+    /// The update rule, chosen once.
+    rule: Box<dyn UpdateRule + 'a>,
     update: u64,
     seen: u64,
     epoch: u64,
@@ -673,73 +634,28 @@ impl Run<'_> {
     }
 
     /// One update on `batch` (number `self.update + 1`); `observed`: an observer will look at
-    /// the state after it (so the lazy path computes the batch loss).
-    fn step(
-        &mut self,
-        (objective, engine): (&dyn Objective, &dyn Engine),
-        schedule: &Schedule,
-        chain: &mut Chain,
-        batch: Batch<'_>,
-        observed: bool,
-    ) -> Verdict {
-        let (data, rows) = (batch.data, batch.rows);
+    /// the state after it (so the rule computes the batch loss). The divergence monitor sees
+    /// the batch loss on every update where the rule computes it (every
+    /// [`loss_every`](UpdateRule::loss_every)-th, and whenever it is not finite).
+    fn step(&mut self, schedule: &Schedule, batch: Batch<'_>, observed: bool) -> Verdict {
         let (t, n) = (self.update, self.update + 1);
         let lr = schedule.rate(t) * self.lr_scale;
         self.lr = lr;
-        let dim = self.theta.len();
-        let checked = n % LAZY_CHECK_EVERY == 0;
-        let want_loss = observed || checked;
-        let lazy_loss = match (&mut self.lazy, &mut self.lazy_momentum) {
-            (Some(lz), _) => Some(lz.step(data, rows, batch.ahead, lr, n, want_loss)),
-            (None, Some(lm)) => Some(lm.step(data, rows, batch.ahead, lr, want_loss)),
-            (None, None) => None,
-        };
-        if let Some(loss) = lazy_loss {
-            if observed {
-                self.batch_loss = loss;
-            }
-            if checked || !loss.is_finite() {
-                return self.health.observe(loss);
-            }
-            Verdict::Fine
-        } else {
-            if rows.len() > 1 {
-                data.read_next_batch(batch.ahead, rows.len());
-            } else {
-                data.read_upcoming(batch.ahead);
-            }
-            batch_sums(engine, objective, data, &self.theta, rows, &mut self.sums);
-            let (grad, loss) = self.sums.split_at_mut(dim);
-            let size = batch.size as f64;
-            mean_of_sum(grad, batch.size);
-            self.batch_loss = loss[0] / size + objective.penalty(&self.theta);
-            let verdict = self.health.observe(self.batch_loss);
-            if verdict != Verdict::Fine {
-                return verdict;
-            }
-            objective.add_penalty_gradient(&self.theta, grad);
-            chain.apply(t, &self.theta, grad);
-            for (p, g) in self.theta.iter_mut().zip(grad.iter()) {
-                *p -= lr * g;
-            }
-            if let Some(a) = &mut self.average {
-                a.update(n, &self.theta);
-            }
-            Verdict::Fine
+        let every = self.rule.loss_every();
+        let checked = n.is_multiple_of(every);
+        let loss = self.rule.step(batch, lr, n, observed || checked);
+        if observed || every == 1 {
+            self.batch_loss = loss;
         }
+        if checked || !loss.is_finite() {
+            return self.health.observe(loss);
+        }
+        Verdict::Fine
     }
 
-    /// Writes the lazy path's parameters (and average) into `theta` (and `lazy_mean`).
+    /// Writes the rule's parameters out for observers.
     fn materialize(&mut self) {
-        if let Some(lm) = &self.lazy_momentum {
-            lm.parameters(&mut self.theta);
-        }
-        if let Some(lz) = &self.lazy {
-            lz.parameters(&mut self.theta);
-            if !self.lazy_mean.is_empty() {
-                lz.average(&mut self.lazy_mean);
-            }
-        }
+        self.rule.materialize();
     }
 
     /// What observers see (after [`materialize`](Run::materialize)).
@@ -751,16 +667,12 @@ impl Run<'_> {
             seconds: self.busy.as_secs_f64(),
             lr: self.lr,
             batch_loss: self.batch_loss,
-            theta: if self.lazy_mean.is_empty() {
-                self.average.as_ref().map_or(&self.theta[..], |a| a.mean())
-            } else {
-                &self.lazy_mean[..]
-            },
-            iterate: &self.theta,
+            theta: self.rule.parameters(),
+            iterate: self.rule.iterate(),
         }
     }
 
-    fn save(&self, chain: &Chain) -> RunState {
+    fn save(&self) -> RunState {
         let finite = |x: f64| x.is_finite().then_some(x);
         RunState {
             update: self.update,
@@ -773,92 +685,15 @@ impl Run<'_> {
             batch_loss: finite(self.batch_loss),
             lr_scale: self.lr_scale,
             retries: self.retries,
-            theta: self.theta.clone(),
-            average: self.average.clone(),
-            lazy: self.lazy.as_ref().map(LazyLinear::save),
-            lazy_momentum: self.lazy_momentum.as_ref().map(LazyMomentum::save),
-            lazy_mean: self.lazy_mean.clone(),
-            optimizer: chain.states(),
+            update_rule: self.rule.kind(),
+            rule: self.rule.save(),
             health: self.health.clone(),
         }
     }
 
     /// Goes to a saved state: parameters, optimizer, and the same place in the sample stream.
-    fn restore(
-        &mut self,
-        state: RunState,
-        chain: &mut Chain,
-        source: &mut dyn Batches,
-    ) -> Result<()> {
-        let other = |what: &str| {
-            Error::config(
-                "--resume",
-                what,
-                "the checkpoint was made with other settings (model, method, momentum or averaging), \
-                 or by a version of descent that computed these updates another way: resume with \
-                 the flags it was made with, and the version that made it",
-            )
-        };
-        let dim = self.theta.len();
-        if state.theta.len() != dim {
-            return Err(Error::Shape {
-                what: "parameters in the checkpoint".into(),
-                expected: dim.to_string(),
-                found: state.theta.len().to_string(),
-            });
-        }
-        let mut theta = state.theta;
-        match (&mut self.lazy, state.lazy) {
-            (Some(lz), Some(saved)) => lz.restore(saved)?,
-            (None, None) => {}
-            // Saved by a version of descent that chose the other path for the same flags (which
-            // runs take the O(nnz) path has changed between versions): without averaging the
-            // parameters carry over, and the run continues to rounding.
-            (Some(lz), None) => {
-                if !lz.restart_from(&theta) {
-                    return Err(other("the generic path's state"));
-                }
-            }
-            (None, Some(saved)) => match saved.parameters(dim) {
-                Some(parameters) if chain.is_empty() => theta = parameters,
-                _ => return Err(other("the O(nnz) path's state")),
-            },
-        }
-        // The same for the momentum path, whose buffer is the chain's on the generic one.
-        let mut optimizer = state.optimizer;
-        match (&mut self.lazy_momentum, state.lazy_momentum) {
-            (Some(lm), Some(saved)) => lm.restore(saved)?,
-            (None, None) => {}
-            (Some(lm), None) => {
-                let [buffer] = &mut optimizer[..] else {
-                    return Err(other("the generic path's state"));
-                };
-                if !lm.restart_from(&theta, buffer.as_deref()) {
-                    return Err(other("the generic path's state"));
-                }
-                // From now on the buffer lives in the lazy path's state.
-                *buffer = None;
-            }
-            (None, Some(saved)) => match saved.parameters_and_buffer(dim) {
-                Some((parameters, buffer)) if chain.momentum().is_some() => {
-                    theta = parameters;
-                    optimizer = vec![Some(buffer)];
-                }
-                _ => return Err(other("the O(nnz) path's state")),
-            },
-        }
-        match (&self.average, &state.average) {
-            (None, None) => {}
-            (Some(_), Some(a)) if a.len() == dim => {}
-            _ => return Err(other("averaging state")),
-        }
-        if state.lazy_mean.len() != self.lazy_mean.len() {
-            return Err(other("averaging state"));
-        }
-        chain.set_states(optimizer, dim)?;
-        self.theta = theta;
-        self.average = state.average;
-        self.lazy_mean = state.lazy_mean;
+    fn restore(&mut self, state: RunState, source: &mut dyn Batches) -> Result<()> {
+        self.rule.restore(state.rule)?;
         self.update = state.update;
         self.seen = state.sample_gradients;
         self.epoch = state.epoch;
@@ -874,37 +709,5 @@ impl Run<'_> {
         self.rng = self.rng_at_epoch_start.clone();
         source.start_epoch(&mut self.rng)?;
         source.skip(self.batches_in_epoch, &mut self.rng)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mean_of_sum;
-
-    #[test]
-    fn the_mean_has_the_bits_of_the_division_for_every_size() {
-        let sums: Vec<f64> = [
-            1.0,
-            -3.7,
-            1e-300,
-            -2.5e-310,
-            f64::MIN_POSITIVE,
-            4.9e-324,
-            1e300,
-            f64::MAX,
-            -0.0,
-            0.1,
-            7.0 / 3.0,
-        ]
-        .into_iter()
-        .chain((1..200).map(|k| (k as f64 * 0.37).sin() * 10f64.powi(k % 40 - 20)))
-        .collect();
-        for size in 1..=1100usize {
-            let mut mean = sums.clone();
-            mean_of_sum(&mut mean, size);
-            for (m, s) in mean.iter().zip(&sums) {
-                assert_eq!(m.to_bits(), (s / size as f64).to_bits(), "{s} / {size}");
-            }
-        }
     }
 }

@@ -8,6 +8,7 @@ use common::{assert_close, dense_data, sign_label, sparse_data};
 use descent::objective::ModelKind;
 use descent::observe::{Control, Observer, State};
 use descent::prelude::*;
+use descent::step::RuleKind;
 
 /// How a run steps: its regime and averaging start.
 type Stepping = (Regime, Option<u64>);
@@ -32,8 +33,15 @@ fn run(
         .run(&mut [])
 }
 
-/// The fast path's parameters and averaged iterate equal the generic loop's to rounding.
+/// The fast rule ran, and its parameters and averaged iterate equal the generic rule's to
+/// rounding.
 fn assert_same_run(what: &str, fast: &Outcome, generic: &Outcome) {
+    assert_eq!(generic.update_rule, RuleKind::Generic, "{what}");
+    assert_ne!(
+        fast.update_rule,
+        RuleKind::Generic,
+        "{what}: no fast rule ran"
+    );
     assert_close(&format!("{what}: θ"), &fast.theta, &generic.theta, 1e-9);
     assert_close(
         &format!("{what}: iterate"),
@@ -308,5 +316,98 @@ fn momentum_on_sparse_rows_equals_the_generic_loop_to_rounding() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn outcomes_name_the_rule_that_ran() {
+    let sparse = sparse_data(200, 50, 0.1, 65, |idx, vals| {
+        sign_label(idx, vals, |j| if j % 2 == 0 { 1.0 } else { -1.0 }, 0.0)
+    });
+    let dense = dense_data(200, 4, 66, |x| f64::from(x[0] > 0.5));
+    let momentum = || Chain::new().then(Momentum::new(0.9, false));
+    let rule = |data: &Dataset, kind: ModelKind, regime, chain: Chain, average, fast| {
+        let objective = kind.build(data.dim(), 10, true, 1e-3);
+        Trainer::new(objective.as_ref(), data)
+            .regime(regime)
+            .optimizer(chain)
+            .average(average)
+            .epochs(1)
+            .fast_paths(fast)
+            .run(&mut [])
+            .unwrap()
+    };
+    let lin = ModelKind::Logistic;
+    for (what, outcome, expected, noted) in [
+        (
+            "sparse sgd",
+            rule(&sparse, lin, Regime::Sgd, Chain::new(), None, true),
+            RuleKind::LazySparse,
+            false,
+        ),
+        (
+            "sparse sgd, fast rules off",
+            rule(&sparse, lin, Regime::Sgd, Chain::new(), None, false),
+            RuleKind::Generic,
+            false,
+        ),
+        // 200 rows: a full batch small enough for O(nnz) steps.
+        (
+            "sparse full batch",
+            rule(&sparse, lin, Regime::Batch, Chain::new(), None, true),
+            RuleKind::LazySparse,
+            false,
+        ),
+        (
+            "sparse sgd + momentum",
+            rule(&sparse, lin, Regime::Sgd, momentum(), None, true),
+            RuleKind::LazyMomentum,
+            false,
+        ),
+        (
+            "sparse sgd + momentum + average",
+            rule(&sparse, lin, Regime::Sgd, momentum(), Some(1), true),
+            RuleKind::Generic,
+            true,
+        ),
+        (
+            "dense sgd",
+            rule(&dense, lin, Regime::Sgd, Chain::new(), Some(1), true),
+            RuleKind::LazySparse,
+            false,
+        ),
+        (
+            "dense minibatch:8",
+            rule(&dense, lin, Regime::MiniBatch(8), Chain::new(), None, true),
+            RuleKind::Generic,
+            false,
+        ),
+        (
+            "dense sgd + momentum",
+            rule(&dense, lin, Regime::Sgd, momentum(), None, true),
+            RuleKind::Generic,
+            false,
+        ),
+        (
+            "softmax sgd",
+            rule(
+                &dense,
+                ModelKind::Softmax,
+                Regime::Sgd,
+                Chain::new(),
+                None,
+                true,
+            ),
+            RuleKind::Generic,
+            false,
+        ),
+    ] {
+        assert_eq!(outcome.update_rule, expected, "{what}");
+        assert_eq!(
+            outcome.rule_note.is_some(),
+            noted,
+            "{what}: {:?}",
+            outcome.rule_note
+        );
     }
 }

@@ -174,7 +174,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     println!(
         "training, 1 thread, shuffled (each update's gradient and step; O(nnz) per sample on \
          sparse rows for sgd and batches up to {}):",
-        descent::lazy::MAX_BATCH
+        descent::step::lazy_sparse::MAX_BATCH
     );
     println!(
         "{:<8} {:>17} {:>14} {:>8} {:>12}",

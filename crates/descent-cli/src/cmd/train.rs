@@ -226,6 +226,11 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
     if let Some(w) = warning {
         report.insert("warning".into(), json!(w));
     }
+    report.insert("update_rule".into(), json!(outcome.update_rule.name()));
+    if let Some(note) = &outcome.rule_note {
+        eprintln!("note: {note}");
+        report.insert("update_rule_note".into(), json!(note));
+    }
     if config.json {
         println!("{}", Value::Object(report));
     } else {
@@ -451,10 +456,11 @@ pub(super) fn print_summary(
     load_seconds: f64,
 ) {
     println!(
-        "{} by {} ({}), {} epochs: {} updates, {} sample gradients in {:.3} s (loaded in {:.3} s)",
+        "{} by {} ({}, {} update rule), {} epochs: {} updates, {} sample gradients in {:.3} s (loaded in {:.3} s)",
         config.model.label(),
         config.regime,
         sampling_label(config).as_deref().unwrap_or("every sample"),
+        outcome.update_rule,
         outcome.epochs,
         outcome.updates,
         outcome.sample_gradients,
@@ -506,5 +512,7 @@ fn hogwild(
         epochs: config.epochs as f64,
         seconds: run.seconds,
         start_loss: None,
+        update_rule: descent::step::RuleKind::Hogwild,
+        rule_note: None,
     })
 }

@@ -31,6 +31,22 @@ impl Average {
         }
     }
 
+    /// An average from update `start` over `count` iterates so far, equal to `mean` (for an
+    /// update rule that keeps the average in another form).
+    pub(crate) fn from_parts(start: u64, count: u64, mean: Vec<f64>) -> Self {
+        Average { start, count, mean }
+    }
+
+    /// The first update averaged (as given: 0 means 1).
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// Iterates averaged so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.count
+    }
+
     /// Records the iterate after update number `n` (1-based).
     pub fn update(&mut self, n: u64, theta: &[f64]) {
         if n < self.start.max(1) {

@@ -24,6 +24,47 @@ mod momentum;
 
 pub use average::Average;
 pub use momentum::Momentum;
+pub(crate) use momentum::BUFFER as MOMENTUM_BUFFER;
+
+use std::collections::BTreeMap;
+
+/// What one stage carries from one update to the next, as named buffers (each one value per
+/// parameter, such as a momentum buffer or Adam's two moments) and named counters (such as
+/// Adam's step count): one form for every stage, so checkpoints and update rules need not know
+/// the stages.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StageState {
+    /// Buffers by name, each of the parameters' length.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub buffers: BTreeMap<String, Vec<f64>>,
+    /// Counters by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub counters: BTreeMap<String, u64>,
+}
+
+impl StageState {
+    /// Whether the stage holds nothing yet (before its first update).
+    pub fn is_empty(&self) -> bool {
+        self.buffers.is_empty() && self.counters.is_empty()
+    }
+}
+
+/// What a chain is, as far as the O(nnz) update rules are concerned: the one question the
+/// trainer asks a chain (through [`Chain::lazy_form`]) when it chooses an update rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LazyForm {
+    /// No stage: plain gradient descent.
+    Identity,
+    /// Exactly one momentum stage, with its μ and whether it is Nesterov's.
+    Momentum {
+        /// The coefficient μ.
+        mu: f64,
+        /// Nesterov's variant.
+        nesterov: bool,
+    },
+    /// Anything else: only the generic rule runs it.
+    Other,
+}
 
 /// One stage of an optimizer: rewrites the update direction in place.
 pub trait Transform: Send {
@@ -35,13 +76,13 @@ pub trait Transform: Send {
     /// A short description, such as `momentum(0.9)`.
     fn name(&self) -> String;
     /// The state that carries from one update to the next (e.g. a momentum buffer), for
-    /// checkpoints; `None` when there is none yet.
-    fn state(&self) -> Option<Vec<f64>>;
+    /// checkpoints; empty when there is none yet.
+    fn state(&self) -> StageState;
     /// Restores a [`state`](Transform::state) saved by the same kind of transform for
-    /// `dim` parameters; a state of another length is refused.
-    fn set_state(&mut self, state: Option<Vec<f64>>, dim: usize) -> crate::Result<()>;
+    /// `dim` parameters; a buffer of another length, or one it does not know, is refused.
+    fn set_state(&mut self, state: StageState, dim: usize) -> crate::Result<()>;
     /// The coefficient μ and whether it is Nesterov's, when this stage is momentum (which
-    /// the trainer can then apply in O(nnz) per update on sparse rows).
+    /// an O(nnz) update rule can then run on sparse rows).
     fn momentum(&self) -> Option<(f64, bool)> {
         None
     }
@@ -72,11 +113,20 @@ impl Chain {
         }
     }
 
-    /// μ and whether it is Nesterov's, when the chain is exactly one momentum stage.
-    pub fn momentum(&self) -> Option<(f64, bool)> {
+    /// The chain's capability as the O(nnz) update rules see it: none, one momentum stage,
+    /// or something only the generic rule runs.
+    pub fn lazy_form(&self) -> LazyForm {
         match &self.stages[..] {
-            [stage] => stage.momentum(),
-            _ => None,
+            [] => LazyForm::Identity,
+            [stage] => {
+                stage
+                    .momentum()
+                    .map_or(LazyForm::Other, |(mu, nesterov)| LazyForm::Momentum {
+                        mu,
+                        nesterov,
+                    })
+            }
+            _ => LazyForm::Other,
         }
     }
 
@@ -86,13 +136,13 @@ impl Chain {
     }
 
     /// Every stage's state, in order (for checkpoints).
-    pub fn states(&self) -> Vec<Option<Vec<f64>>> {
+    pub fn states(&self) -> Vec<StageState> {
         self.stages.iter().map(|s| s.state()).collect()
     }
 
     /// Restores [`states`](Chain::states) saved by a chain of the same stages over `dim`
     /// parameters.
-    pub fn set_states(&mut self, states: Vec<Option<Vec<f64>>>, dim: usize) -> crate::Result<()> {
+    pub fn set_states(&mut self, states: Vec<StageState>, dim: usize) -> crate::Result<()> {
         if states.len() != self.stages.len() {
             return Err(crate::Error::Shape {
                 what: format!("optimizer stages of {}", self.name()),

@@ -9,7 +9,10 @@
 //! The rate multiplies the update afterwards (θ ← θ − η·update). This differs from Sutskever
 //! et al.'s form v = μv − ηg, θ += v, when η changes over time.
 
-use super::Transform;
+use super::{StageState, Transform};
+
+/// The name of the momentum buffer in a [`StageState`].
+pub(crate) const BUFFER: &str = "buffer";
 
 /// Momentum with coefficient μ ∈ [0, 1), optionally Nesterov's.
 #[derive(Debug, Clone)]
@@ -55,12 +58,24 @@ impl Transform for Momentum {
         self.buffer = None;
     }
 
-    fn state(&self) -> Option<Vec<f64>> {
-        self.buffer.clone()
+    fn state(&self) -> StageState {
+        let mut state = StageState::default();
+        if let Some(buffer) = &self.buffer {
+            state.buffers.insert(BUFFER.into(), buffer.clone());
+        }
+        state
     }
 
-    fn set_state(&mut self, state: Option<Vec<f64>>, dim: usize) -> crate::Result<()> {
-        if let Some(buffer) = &state {
+    fn set_state(&mut self, mut state: StageState, dim: usize) -> crate::Result<()> {
+        let buffer = state.buffers.remove(BUFFER);
+        if let Some(name) = state.buffers.keys().chain(state.counters.keys()).next() {
+            return Err(crate::Error::Shape {
+                what: format!("state of {}", self.name()),
+                expected: format!("at most a buffer named \"{BUFFER}\""),
+                found: format!("\"{name}\""),
+            });
+        }
+        if let Some(buffer) = &buffer {
             if buffer.len() != dim {
                 return Err(crate::Error::Shape {
                     what: "momentum buffer".into(),
@@ -69,7 +84,7 @@ impl Transform for Momentum {
                 });
             }
         }
-        self.buffer = state;
+        self.buffer = buffer;
         Ok(())
     }
 

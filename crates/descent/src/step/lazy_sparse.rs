@@ -14,11 +14,16 @@
 //! generic loop (the same gradients, rates and averages), computed in another order, so the
 //! results agree to rounding (tested), and the trainer uses it automatically for small batches
 //! (up to [`MAX_BATCH`] samples on sparse rows, [`MAX_DENSE_BATCH`] on dense ones) of such
-//! models without momentum (with momentum: [`crate::lazy_momentum`]). A batch applies the same
+//! models without momentum (with momentum: [`super::lazy_momentum`]). A batch applies the same
 //! shrink once and then each sample's sparse step with the mean's weight 1/|B|.
 
+use super::{Exact, RuleKind, RuleState, UpdateRule};
+use crate::batches::Batch;
 use crate::data::{kernels, Dataset, Row};
+use crate::divergence::LAZY_CHECK_EVERY;
 use crate::objective::MarginModel;
+use crate::optim::Average;
+use crate::{Error, Result};
 
 /// Batches up to this size take the lazy path; larger ones are cheaper as a dense sum (on
 /// threads once they span several engine blocks): past it the batch's rows no longer stay in
@@ -75,27 +80,6 @@ pub struct LazyState {
     average: Option<LazyAverage>,
 }
 
-impl LazyState {
-    /// The parameters θ = [s·v, b] (b when `dim` counts an intercept) for the generic loop to
-    /// continue from (a checkpoint of the same run made by a version of descent that took this
-    /// path for it); `None` with averaging, which the two paths keep in different forms, or
-    /// when `dim` does not fit.
-    pub fn parameters(&self, dim: usize) -> Option<Vec<f64>> {
-        let d = self.v.len();
-        if self.average.is_some() || !(dim == d || dim == d + 1) {
-            return None;
-        }
-        let mut theta = vec![0.0; dim];
-        write_parameters(
-            self.s,
-            &self.v,
-            (dim == d + 1).then_some(self.b),
-            &mut theta,
-        );
-        Some(theta)
-    }
-}
-
 /// θ = [s·v, b] into `theta` (b, the intercept, only when there is one).
 fn write_parameters(s: f64, v: &[f64], b: Option<f64>, theta: &mut [f64]) {
     for (t, v) in theta.iter_mut().zip(v) {
@@ -118,18 +102,6 @@ impl<'a> LazyLinear<'a> {
         }
     }
 
-    /// Continues from parameters θ = [w, b] that the generic loop saved (a checkpoint of the
-    /// same run made by a version of descent that did not take this path for it): the same
-    /// iterate, continued to rounding rather than bit for bit. Only without averaging, whose
-    /// running mean the two paths keep in different forms (false then, and nothing changes).
-    pub fn restart_from(&mut self, theta: &[f64]) -> bool {
-        if self.average.is_some() || theta.len() != self.d + usize::from(self.intercept) {
-            return false;
-        }
-        *self = LazyLinear::new(self.model, theta, None);
-        true
-    }
-
     /// Continues from a saved state (which must belong to the same model and averaging).
     pub fn restore(&mut self, state: LazyState) -> crate::Result<()> {
         let shape = |what: &str, expected: usize, found: usize| crate::Error::Shape {
@@ -144,12 +116,12 @@ impl<'a> LazyLinear<'a> {
             (None, None) => {}
             (Some(_), Some(avg)) if avg.u.is_empty() || avg.u.len() == self.d => {}
             (Some(_), Some(avg)) => return Err(shape("averaged weights", self.d, avg.u.len())),
-            _ => {
-                return Err(crate::Error::config(
-                    "--average",
-                    "a different setting",
-                    "the checkpoint was made with another averaging setting",
-                ))
+            (mine, saved) => {
+                return Err(crate::Error::Shape {
+                    what: "iterate average in a checkpoint's lazy state".into(),
+                    expected: if mine.is_some() { "one" } else { "none" }.into(),
+                    found: if saved.is_some() { "one" } else { "none" }.into(),
+                })
             }
         }
         self.v = state.v;
@@ -452,6 +424,120 @@ impl<'a> LazyLinear<'a> {
     }
 }
 
+/// The O(nnz) rule: [`LazyLinear`] with the parameters (and their average) written out for
+/// observers.
+pub struct LazySparseRule<'a> {
+    lazy: LazyLinear<'a>,
+    /// θ as last materialized.
+    theta: Vec<f64>,
+    /// θ̄ as last materialized (empty without averaging).
+    mean: Vec<f64>,
+}
+
+impl<'a> LazySparseRule<'a> {
+    /// Starts from θ = [w, b], averaging from update `average`.
+    pub fn new(model: &'a dyn MarginModel, theta: Vec<f64>, average: Option<u64>) -> Self {
+        LazySparseRule {
+            lazy: LazyLinear::new(model, &theta, average),
+            mean: if average.is_some() {
+                theta.clone()
+            } else {
+                Vec::new()
+            },
+            theta,
+        }
+    }
+
+    /// Continues from another rule's iterate and average (the average held in u alone, A = 1,
+    /// B = 0: w̄ = u).
+    fn restart(&mut self, theta: &[f64], average: Option<&Average>) {
+        let mut lazy = LazyLinear::new(self.lazy.model, theta, average.map(Average::start));
+        if let (Some(avg), Some(saved)) = (lazy.average.as_mut(), average) {
+            avg.count = saved.count();
+            if saved.count() > 0 {
+                avg.u = saved.mean()[..lazy.d].to_vec();
+                avg.b = if lazy.intercept {
+                    saved.mean()[lazy.d]
+                } else {
+                    0.0
+                };
+            }
+        }
+        self.lazy = lazy;
+    }
+}
+
+impl UpdateRule for LazySparseRule<'_> {
+    fn kind(&self) -> RuleKind {
+        RuleKind::LazySparse
+    }
+
+    fn loss_every(&self) -> u64 {
+        LAZY_CHECK_EVERY
+    }
+
+    fn step(&mut self, batch: Batch<'_>, lr: f64, n: u64, want_loss: bool) -> f64 {
+        self.lazy
+            .step(batch.data, batch.rows, batch.ahead, lr, n, want_loss)
+    }
+
+    fn materialize(&mut self) {
+        self.lazy.parameters(&mut self.theta);
+        if !self.mean.is_empty() {
+            self.lazy.average(&mut self.mean);
+        }
+    }
+
+    fn iterate(&self) -> &[f64] {
+        &self.theta
+    }
+
+    fn parameters(&self) -> &[f64] {
+        if self.mean.is_empty() {
+            &self.theta
+        } else {
+            &self.mean
+        }
+    }
+
+    fn save(&self) -> RuleState {
+        let mut theta = vec![0.0; self.theta.len()];
+        self.lazy.parameters(&mut theta);
+        let average = self.lazy.average.as_ref().map(|avg| {
+            let mut mean = vec![0.0; theta.len()];
+            self.lazy.average(&mut mean);
+            Average::from_parts(avg.start, avg.count, mean)
+        });
+        RuleState {
+            theta,
+            average,
+            stages: Vec::new(),
+            exact: Some(Exact::LazySparse(self.lazy.save())),
+        }
+    }
+
+    fn restore(&mut self, state: RuleState) -> Result<()> {
+        let averaging = self.lazy.average.is_some();
+        super::generic::check_shapes(&state, self.theta.len(), averaging)?;
+        if !state.stages.is_empty() {
+            return Err(Error::Shape {
+                what: "optimizer stages in the saved state".into(),
+                expected: "none (plain gradient descent)".into(),
+                found: state.stages.len().to_string(),
+            });
+        }
+        match state.exact {
+            Some(Exact::LazySparse(exact)) => self.lazy.restore(exact)?,
+            _ => self.restart(&state.theta, state.average.as_ref()),
+        }
+        self.theta = state.theta;
+        if let Some(a) = state.average {
+            self.mean = a.mean().to_vec();
+        }
+        Ok(())
+    }
+}
+
 /// u ← A·u + B·v, A = 1, B = 0: the average held in u alone.
 fn fold(avg: &mut LazyAverage, v: &[f64]) {
     for (u, v) in avg.u.iter_mut().zip(v) {
@@ -522,16 +608,19 @@ pub(crate) mod tests {
                 assert_eq!(x.to_bits(), y.to_bits());
             }
             assert_eq!(single.v_norm2.to_bits(), batch.v_norm2.to_bits());
-            // A saved state gives the generic loop the same parameters, and the lazy path
-            // restarted from them continues from the same point.
-            assert_eq!(single.save().parameters(theta.len()), Some(p.clone()));
-            assert_eq!(single.save().parameters(theta.len() + 2), None);
-            let mut restarted = LazyLinear::new(&model, &theta, None);
-            assert!(restarted.restart_from(&p));
-            let mut r = vec![0.0; theta.len()];
-            restarted.parameters(&mut r);
-            assert_eq!(r, p);
-            assert!(!restarted.restart_from(&p[1..]), "a θ of another length");
+            // The rule's generic state holds the same parameters, and the rule restarted from
+            // them (no exact form) continues from the same point.
+            let mut rule = LazySparseRule::new(&model, theta.clone(), None);
+            rule.lazy = single;
+            let mut state = rule.save();
+            assert_eq!(state.theta, p);
+            state.exact = None;
+            let mut restarted = LazySparseRule::new(&model, theta.clone(), None);
+            restarted.restore(state.clone()).unwrap();
+            restarted.materialize();
+            assert_eq!(restarted.iterate(), &p[..]);
+            state.theta.pop();
+            assert!(restarted.restore(state).is_err(), "a θ of another length");
         }
     }
 

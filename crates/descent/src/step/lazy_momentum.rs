@@ -24,11 +24,16 @@
 //!
 //! This is the generic loop's algorithm (the same gradients, buffers and rates) computed in
 //! another order, so results agree to rounding (tested); the trainer uses it for sparse
-//! batches of up to [`crate::lazy::MAX_BATCH`] samples of such models with momentum and
+//! batches of up to [`super::lazy_sparse::MAX_BATCH`] samples of such models with momentum and
 //! without iterate averaging.
 
+use super::{Exact, RuleKind, RuleState, UpdateRule};
+use crate::batches::Batch;
 use crate::data::Dataset;
+use crate::divergence::LAZY_CHECK_EVERY;
 use crate::objective::MarginModel;
+use crate::optim::{StageState, MOMENTUM_BUFFER};
+use crate::{Error, Result};
 
 /// Write z = P·y out when P's condition number would pass this: each element of y then
 /// carries up to this factor times the rounding of a weight, so results stay within about
@@ -65,26 +70,6 @@ pub struct LazyMomentumState {
     sums: [f64; 3],
     b: f64,
     b_buf: f64,
-}
-
-impl LazyMomentumState {
-    /// The parameters θ = [w, b] and momentum buffer (in θ's layout) for the generic loop to
-    /// continue from; `None` when `dim` does not fit.
-    pub fn parameters_and_buffer(&self, dim: usize) -> Option<(Vec<f64>, Vec<f64>)> {
-        let d = self.y.len();
-        if !(dim == d || dim == d + 1) {
-            return None;
-        }
-        let (mut theta, mut buffer) = (vec![0.0; dim], vec![0.0; dim]);
-        for (j, y) in self.y.iter().enumerate() {
-            [theta[j], buffer[j]] = apply(&self.p, *y);
-        }
-        if dim == d + 1 {
-            theta[d] = self.b;
-            buffer[d] = self.b_buf;
-        }
-        Some((theta, buffer))
-    }
 }
 
 /// P·y.
@@ -187,16 +172,15 @@ impl<'a> LazyMomentum<'a> {
         Ok(())
     }
 
-    /// Continues from parameters θ = [w, b] and the momentum buffer (in θ's layout; `None`
-    /// before the first update) that the generic loop saved: the same iterate, continued to
-    /// rounding. False, and nothing changes, when their lengths do not fit the model.
-    pub fn restart_from(&mut self, theta: &[f64], buffer: Option<&[f64]>) -> bool {
-        let dim = self.y.len() + usize::from(self.intercept);
-        if theta.len() != dim || buffer.is_some_and(|b| b.len() != dim) {
-            return false;
+    /// Writes θ = [w, b] and the momentum buffer (in θ's layout) into `theta` and `buffer`.
+    fn parameters_and_buffer(&self, theta: &mut [f64], buffer: &mut [f64]) {
+        for (j, y) in self.y.iter().enumerate() {
+            [theta[j], buffer[j]] = apply(&self.p, *y);
         }
-        *self = LazyMomentum::new(self.model, theta, buffer, self.mu, self.nesterov);
-        true
+        if self.intercept {
+            theta[self.y.len()] = self.b;
+            buffer[self.y.len()] = self.b_buf;
+        }
     }
 
     /// Writes θ = [w, b] into `theta`.
@@ -342,11 +326,100 @@ impl<'a> LazyMomentum<'a> {
     }
 }
 
+/// The O(nnz) momentum rule: [`LazyMomentum`] with the parameters written out for
+/// observers. It runs the chain's one momentum stage itself, and saves that stage's buffer
+/// as the stage would.
+pub struct LazyMomentumRule<'a> {
+    lazy: LazyMomentum<'a>,
+    /// θ as last materialized.
+    theta: Vec<f64>,
+}
+
+impl<'a> LazyMomentumRule<'a> {
+    /// Starts from θ = [w, b] with a zero buffer, for momentum μ, Nesterov's when `nesterov`.
+    pub fn new(model: &'a dyn MarginModel, theta: Vec<f64>, mu: f64, nesterov: bool) -> Self {
+        LazyMomentumRule {
+            lazy: LazyMomentum::new(model, &theta, None, mu, nesterov),
+            theta,
+        }
+    }
+}
+
+impl UpdateRule for LazyMomentumRule<'_> {
+    fn kind(&self) -> RuleKind {
+        RuleKind::LazyMomentum
+    }
+
+    fn loss_every(&self) -> u64 {
+        LAZY_CHECK_EVERY
+    }
+
+    fn step(&mut self, batch: Batch<'_>, lr: f64, _n: u64, want_loss: bool) -> f64 {
+        self.lazy
+            .step(batch.data, batch.rows, batch.ahead, lr, want_loss)
+    }
+
+    fn materialize(&mut self) {
+        self.lazy.parameters(&mut self.theta);
+    }
+
+    fn iterate(&self) -> &[f64] {
+        &self.theta
+    }
+
+    fn parameters(&self) -> &[f64] {
+        &self.theta
+    }
+
+    fn save(&self) -> RuleState {
+        let (mut theta, mut buffer) = (vec![0.0; self.theta.len()], vec![0.0; self.theta.len()]);
+        self.lazy.parameters_and_buffer(&mut theta, &mut buffer);
+        let mut stage = StageState::default();
+        stage.buffers.insert(MOMENTUM_BUFFER.into(), buffer);
+        RuleState {
+            theta,
+            average: None,
+            stages: vec![stage],
+            exact: Some(Exact::LazyMomentum(self.lazy.save())),
+        }
+    }
+
+    fn restore(&mut self, mut state: RuleState) -> Result<()> {
+        let dim = self.theta.len();
+        super::generic::check_shapes(&state, dim, false)?;
+        let [stage] = &mut state.stages[..] else {
+            return Err(Error::Shape {
+                what: "optimizer stages in the saved state".into(),
+                expected: "1 (momentum)".into(),
+                found: state.stages.len().to_string(),
+            });
+        };
+        let buffer = stage.buffers.remove(MOMENTUM_BUFFER);
+        if let Some(b) = buffer.as_ref().filter(|b| b.len() != dim) {
+            return Err(Error::Shape {
+                what: "momentum buffer".into(),
+                expected: dim.to_string(),
+                found: b.len().to_string(),
+            });
+        }
+        match state.exact {
+            Some(Exact::LazyMomentum(exact)) => self.lazy.restore(exact)?,
+            _ => {
+                let l = &self.lazy;
+                self.lazy =
+                    LazyMomentum::new(l.model, &state.theta, buffer.as_deref(), l.mu, l.nesterov);
+            }
+        }
+        self.theta = state.theta;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lazy::tests::data;
     use crate::objective::{Hinge, LeastSquares, Linear, Logistic, L2};
+    use crate::step::lazy_sparse::tests::data;
 
     /// The generic loop's update, written out densely: g = mean ℓ'·x + λθ (not on the
     /// intercept), buf = μ·buf + g, θ ← θ − η·buf (or η·(g + μ·buf)). Returns the loss.
@@ -462,7 +535,8 @@ mod tests {
                     written_out || momentum.0 > 0.95 || *name == "hinge",
                     "{name} {momentum:?}: P was reset"
                 );
-                let (p, b) = lazy.save().parameters_and_buffer(dim).unwrap();
+                let (mut p, mut b) = (vec![0.0; dim], vec![0.0; dim]);
+                lazy.parameters_and_buffer(&mut p, &mut b);
                 for j in 0..dim {
                     close("saved θ", p[j], theta[j]);
                     close("saved buffer", b[j], buf[j]);
@@ -522,7 +596,18 @@ mod tests {
         assert!(p.iter().zip(&q).all(|(x, y)| x.to_bits() == y.to_bits()));
         let short = LazyMomentum::new(&model, &[0.0; 21], None, 0.9, false).save();
         assert!(copy.restore(short).is_err());
-        assert!(!copy.restart_from(&[0.0; 30], None));
-        assert!(copy.restart_from(&p, Some(&q)));
+        // The rule's generic state: θ and the stage's buffer; a rule restarted from them
+        // (no exact form) holds the same θ.
+        let mut rule = LazyMomentumRule::new(&model, vec![0.0; 31], 0.9, false);
+        rule.lazy = lazy;
+        let mut state = rule.save();
+        assert_eq!(state.theta, p);
+        state.exact = None;
+        let mut other = LazyMomentumRule::new(&model, vec![0.0; 31], 0.9, false);
+        other.restore(state.clone()).unwrap();
+        other.materialize();
+        assert_eq!(other.iterate(), &p[..]);
+        state.theta.pop();
+        assert!(other.restore(state).is_err(), "a θ of another length");
     }
 }
