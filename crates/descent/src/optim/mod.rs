@@ -42,13 +42,6 @@ pub struct StageState {
     pub counters: BTreeMap<String, u64>,
 }
 
-impl StageState {
-    /// Whether the stage holds nothing yet (before its first update).
-    pub fn is_empty(&self) -> bool {
-        self.buffers.is_empty() && self.counters.is_empty()
-    }
-}
-
 /// What a chain is, as far as the O(nnz) update rules are concerned: the one question the
 /// trainer asks a chain (through [`Chain::lazy_form`]) when it chooses an update rule.
 #[derive(Debug, Clone, Copy, PartialEq)]

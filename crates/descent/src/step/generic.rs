@@ -12,7 +12,7 @@ use crate::batches::Batch;
 use crate::engine::{batch_sums, Engine};
 use crate::objective::Objective;
 use crate::optim::{Average, Chain};
-use crate::{Error, Result};
+use crate::Result;
 
 /// θ, the chain and the average, updated through the engine's batch gradient.
 pub struct GenericRule<'a> {
@@ -121,7 +121,7 @@ impl UpdateRule for GenericRule<'_> {
 
     fn restore(&mut self, state: RuleState) -> Result<()> {
         let dim = self.theta.len();
-        check_shapes(&state, dim, self.average.is_some())?;
+        state.check(dim, self.average.is_some())?;
         self.chain.set_states(state.stages, dim)?;
         self.theta = state.theta;
         self.average = state.average;
@@ -130,27 +130,6 @@ impl UpdateRule for GenericRule<'_> {
 
     fn edit_iterate(&mut self, edit: &mut dyn FnMut(&mut [f64]) -> Result<()>) -> Result<()> {
         edit(&mut self.theta)
-    }
-}
-
-/// Checks that `state` holds `dim` parameters and an average exactly when `averaging`.
-pub(crate) fn check_shapes(state: &RuleState, dim: usize, averaging: bool) -> Result<()> {
-    let shape = |what: &str, found: usize| Error::Shape {
-        what: what.into(),
-        expected: dim.to_string(),
-        found: found.to_string(),
-    };
-    if state.theta.len() != dim {
-        return Err(shape("parameters in the saved state", state.theta.len()));
-    }
-    match (&state.average, averaging) {
-        (Some(a), true) if a.len() != dim => Err(shape("averaged parameters", a.len())),
-        (Some(_), true) | (None, false) => Ok(()),
-        (found, _) => Err(Error::Shape {
-            what: "iterate average in the saved state".into(),
-            expected: if averaging { "one" } else { "none" }.into(),
-            found: if found.is_some() { "one" } else { "none" }.into(),
-        }),
     }
 }
 

@@ -386,7 +386,7 @@ impl UpdateRule for LazyMomentumRule<'_> {
 
     fn restore(&mut self, mut state: RuleState) -> Result<()> {
         let dim = self.theta.len();
-        super::generic::check_shapes(&state, dim, false)?;
+        state.check(dim, false)?;
         let [stage] = &mut state.stages[..] else {
             return Err(Error::Shape {
                 what: "optimizer stages in the saved state".into(),

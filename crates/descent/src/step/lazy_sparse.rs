@@ -518,7 +518,7 @@ impl UpdateRule for LazySparseRule<'_> {
 
     fn restore(&mut self, state: RuleState) -> Result<()> {
         let averaging = self.lazy.average.is_some();
-        super::generic::check_shapes(&state, self.theta.len(), averaging)?;
+        state.check(self.theta.len(), averaging)?;
         if !state.stages.is_empty() {
             return Err(Error::Shape {
                 what: "optimizer stages in the saved state".into(),
