@@ -223,12 +223,19 @@ fn trace_records_the_trajectory() {
         "theta_2",
         "theta_3",
         "theta_4",
+        "update_rule",
     ];
     assert_eq!(header, expected);
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     let updates: Vec<&str> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(updates, ["0", "4", "8", "12", "16", "20", "24", "28", "30"]);
     assert_eq!(rows[0][4], "", "no rate before the first update");
+    let rules: Vec<&str> = rows.iter().map(|r| r[r.len() - 1]).collect();
+    assert_eq!(
+        rules,
+        [r["update_rule"].as_str().unwrap(); 9],
+        "every row names the rule"
+    );
     let last = rows.last().unwrap();
     assert_eq!(last[1], "2");
     assert_eq!(last[2], "300");
@@ -260,7 +267,10 @@ fn large_models_trace_losses_without_parameters() {
     ]);
     let text = std::fs::read_to_string(&trace).unwrap();
     let header = text.lines().next().unwrap();
-    assert!(header.ends_with("train_loss,train_accuracy"), "{header}");
+    assert!(
+        header.ends_with("train_loss,train_accuracy,update_rule"),
+        "{header}"
+    );
     // Header, the start, every 179th of 1797 updates (10 rows), and the final update.
     assert_eq!(text.lines().count(), 1 + 1 + 10 + 1);
 }

@@ -1,8 +1,8 @@
 //! Divergence: when the loss stops being finite or explodes, and what the loop does then.
 //!
-//! The loop feeds every update's batch loss (the lazy sparse path: every
-//! [`LAZY_CHECK_EVERY`]-th) to a [`Health`] monitor, which keeps an exponential moving average
-//! of them. Training has diverged when a loss is NaN or infinite, or when the average exceeds
+//! The loop feeds the batch loss of every [`CHECK_EVERY`]-th update and of each epoch's last
+//! update, whatever the update rule, to a [`Health`] monitor, which keeps an exponential moving average of them (and any
+//! non-finite loss a rule meets on the other updates, at once). Training has diverged when a loss is NaN or infinite, or when the average exceeds
 //! [`EXPLOSION`] times the reference loss: the objective at the starting parameters on the
 //! first rows of the data (for a stream, the first nonzero batch loss). A factor of 10⁸ leaves
 //! room for the transient rises of runs that end well (a single batch can spike; the average
@@ -26,9 +26,9 @@ pub const GOOD: f64 = 1e2;
 /// `halve-lr` gives up after this many halvings (a rate 1/1024 of the one asked for).
 pub const MAX_RETRIES: u32 = 10;
 
-/// The lazy sparse path computes a loss for the monitor on every this-th update only (a loss
-/// costs a logarithm per sample there; the update itself does not need it).
-pub const LAZY_CHECK_EVERY: u64 = 8;
+/// The monitor looks at the batch loss of every this-th update (one cadence for every update
+/// rule: the O(nnz) rules' updates do not need the loss, which costs a logarithm per sample).
+pub const CHECK_EVERY: u64 = 8;
 
 /// What to do when training diverges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -15,20 +15,27 @@
 //! one update later). With one thread this is serial SGD bit for bit on sparse rows, and to
 //! rounding once v has been rescaled (tested).
 //!
+//! Observers are called where the threads meet, at the end of each epoch ([`Observer::on_start`],
+//! [`Observer::on_epoch`], [`Observer::on_finish`]): between those points no thread sees one
+//! consistent θ, so there is no state after an update to show (`on_step` is never called, and
+//! `descent train` refuses `--trace` with `--hogwild`). Divergence is checked at the same points:
+//! parameters that are not finite end the run with [`Error::Diverged`] naming the epoch (a loss
+//! would cost another pass over the data; the threads do not compute it).
+//!
 //! **Not deterministic** with more than one thread: the interleaving of the threads changes
 //! the result from run to run, even with the same seed.
 
 use crate::data::Dataset;
 use crate::objective::MarginModel;
+use crate::observe::{Control, Observer, Plan, State};
 use crate::regime::{Regime, Sampler, Sampling};
 use crate::schedule::Schedule;
+use crate::step::lazy_sparse::{l2_shrink, step_per_unit, TINY};
+use crate::step::RuleKind;
 use crate::{Error, Result};
 use rand::SeedableRng;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-
-/// Rescale v when the scale S falls below this (as [`crate::step::lazy_sparse`] does).
-const TINY: f64 = 1e-9;
 
 /// Parameters shared by the threads: a slice, so that a thread keeps its address and length in
 /// registers (through a `Vec` they would be reloaded after every store).
@@ -88,7 +95,7 @@ fn segments(
     };
     for k in 0..m {
         let eta = rate(k);
-        let shrink = 1.0 - eta * lambda;
+        let shrink = l2_shrink(eta, lambda);
         if shrink <= 0.0 || !shrink.is_finite() {
             return Err(Error::config(
                 "--lr",
@@ -120,14 +127,14 @@ fn segments(
     Ok(out)
 }
 
-/// Trains `model` (θ = [w, b] over `data.dim()` features) by Hogwild on `threads` threads.
+/// Trains `model` (θ = [w, b] over `data.dim()` features) by Hogwild on `threads` threads,
+/// reporting to `observers` at the start and at the end of every epoch.
 pub fn train(
     model: &dyn MarginModel,
     data: &Dataset,
     schedule: &Schedule,
-    epochs: u64,
-    seed: u64,
-    threads: usize,
+    (epochs, seed, threads): (u64, u64, usize),
+    observers: &mut [&mut dyn Observer],
 ) -> Result<HogwildOutcome> {
     if threads == 0 {
         return Err(Error::config("--threads", 0, "a whole number ≥ 1"));
@@ -141,9 +148,24 @@ pub fn train(
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut sampler = Sampler::new(Regime::Sgd, Sampling::Shuffle, m);
     let lambda = model.l2();
-    let started = Instant::now();
+    let plan = Plan {
+        samples: m,
+        dim,
+        updates_per_epoch: m as u64,
+        epochs,
+    };
+    let zeros = vec![0.0; dim];
+    let start = state(0, m, 0.0, f64::NAN, &zeros);
+    for o in observers.iter_mut() {
+        o.on_start(&plan, &start)?;
+    }
+    let mut busy = 0.0;
+    let mut last_rate = f64::NAN;
     let mut scale = 1.0;
+    let mut done = 0;
+    let mut theta = zeros;
     for epoch in 0..epochs {
+        let epoch_started = Instant::now();
         let order: Vec<usize> = sampler.epoch(&mut rng).flatten().copied().collect();
         let first = epoch * m as u64;
         let rate = |k: usize| schedule.rate(first + k as u64);
@@ -166,8 +188,8 @@ pub fn train(
                             data.read_upcoming(&rows[n + 1..]);
                             let g = model.dloss_at(margin, data.target(i));
                             let eta = segment.rate[at];
-                            // In the lazy path's order: η/S is known before g.
-                            let step = eta / segment.scale[at + 1] * g;
+                            // In the lazy rule's order: η/S is known before g.
+                            let step = step_per_unit(eta, 1.0, segment.scale[at + 1]) * g;
                             if step != 0.0 {
                                 x.for_each(|j, xj| shared.set(j, shared.get(j) - step * xj));
                             }
@@ -187,27 +209,57 @@ pub fn train(
                 scale = 1.0;
             }
         }
+        busy += epoch_started.elapsed().as_secs_f64();
+        done = epoch + 1;
+        last_rate = schedule.rate(first + m as u64 - 1);
+        // The threads have met: θ = [S·v, b].
+        theta = (0..dim)
+            .map(|j| {
+                if j < d {
+                    scale * shared.get(j)
+                } else {
+                    shared.get(j)
+                }
+            })
+            .collect();
+        if theta.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Diverged {
+                step: done * m as u64,
+                epoch,
+                loss: f64::NAN,
+                hint: "the parameters are not finite: try a smaller --lr".into(),
+            });
+        }
+        let now = state(done, m, busy, last_rate, &theta);
+        let mut stop = false;
+        for o in observers.iter_mut() {
+            stop |= o.on_epoch(&now)? == Control::Stop;
+        }
+        if stop {
+            break;
+        }
     }
-    let theta: Vec<f64> = (0..dim)
-        .map(|j| {
-            if j < d {
-                scale * shared.get(j)
-            } else {
-                shared.get(j)
-            }
-        })
-        .collect();
-    if theta.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Diverged {
-            step: epochs * m as u64,
-            epoch: epochs,
-            loss: f64::NAN,
-            hint: "the parameters are not finite: try a smaller --lr".into(),
-        });
+    for o in observers.iter_mut() {
+        o.on_finish(&state(done, m, busy, last_rate, &theta))?;
     }
     Ok(HogwildOutcome {
         theta,
-        updates: epochs * m as u64,
-        seconds: started.elapsed().as_secs_f64(),
+        updates: done * m as u64,
+        seconds: busy,
     })
+}
+
+/// The observers' view after `epochs` epochs of `m` samples.
+fn state(epochs: u64, m: usize, seconds: f64, lr: f64, theta: &[f64]) -> State<'_> {
+    State {
+        update: epochs * m as u64,
+        epoch: epochs as f64,
+        sample_gradients: epochs * m as u64,
+        seconds,
+        lr,
+        batch_loss: f64::NAN,
+        theta,
+        iterate: theta,
+        update_rule: RuleKind::Hogwild,
+    }
 }

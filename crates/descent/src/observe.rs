@@ -3,6 +3,7 @@
 //! which also records each observer's state (e.g. how much of the trace is written), so a
 //! resumed run continues its outputs exactly where the checkpoint left them.
 
+use crate::step::RuleKind;
 use crate::Result;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -72,6 +73,8 @@ pub struct State<'a> {
     pub theta: &'a [f64],
     /// The current iterate.
     pub iterate: &'a [f64],
+    /// The update rule that computes the updates.
+    pub update_rule: RuleKind,
 }
 
 /// Watches a training run. Every method has a default that does nothing.

@@ -2,7 +2,9 @@
 //!
 //! Columns: `update, epoch, sample_gradients, seconds, lr, batch_loss, train_loss`, then
 //! `train_accuracy` for classifiers, `test_loss, test_accuracy` when test data is given, and
-//! `theta_0 … theta_{p−1}` when the model has at most [`MAX_TRACED_PARAMETERS`] parameters.
+//! `theta_0 … theta_{p−1}` when the model has at most [`MAX_TRACED_PARAMETERS`] parameters,
+//! and last `update_rule`, the [`RuleKind`](crate::step::RuleKind) that computed the updates
+//! (per row: a run resumed from another rule's checkpoint changes it mid-trace).
 //! `epoch` is sample gradients / M (fractional mid-epoch), `train_loss` is the full objective
 //! f(θ) evaluated at the row's parameters (the average, when averaging is on), `seconds` is
 //! training time without evaluation (left out by [`TraceWriter::without_seconds`], so that two
@@ -117,6 +119,7 @@ impl<'a> TraceWriter<'a> {
         if p <= MAX_TRACED_PARAMETERS {
             cols.extend((0..p).map(|j| format!("theta_{j}")));
         }
+        cols.push("update_rule".into());
         cols.join(",")
     }
 
@@ -147,6 +150,7 @@ impl<'a> TraceWriter<'a> {
         if s.theta.len() <= MAX_TRACED_PARAMETERS {
             cells.extend(s.theta.iter().map(|&v| number(v)));
         }
+        cells.push(s.update_rule.name().into());
         self.write_line(&cells.join(","))?;
         self.last_row = Some(s.update);
         Ok(())

@@ -6,7 +6,9 @@ mod common;
 use common::{assert_bits, assert_close, sign_label, sparse_data};
 use descent::engine::{evaluate, Serial};
 use descent::objective::ModelKind;
+use descent::observe::{Control, Observer, Plan, State};
 use descent::prelude::*;
+use descent::Result;
 
 #[test]
 fn hogwild_reaches_the_loss_of_serial_sgd() {
@@ -27,7 +29,8 @@ fn hogwild_reaches_the_loss_of_serial_sgd() {
     let start_loss = evaluate(&Serial, objective.as_ref(), &data, &vec![0.0; 501]).loss;
     for threads in [1, 2, 4] {
         let model = objective.margin_model().unwrap();
-        let run = descent::hogwild::train(model, &data, &schedule, 10, 3, threads).unwrap();
+        let run =
+            descent::hogwild::train(model, &data, &schedule, (10, 3, threads), &mut []).unwrap();
         assert_eq!(run.updates, 10 * 4000);
         let loss = evaluate(&Serial, objective.as_ref(), &data, &run.theta).loss;
         assert!(
@@ -76,7 +79,7 @@ fn one_hogwild_thread_is_serial_sgd() {
             .run(&mut [])
             .unwrap();
         let model = objective.margin_model().unwrap();
-        let hog = descent::hogwild::train(model, &data, &schedule, 3, 9, 1).unwrap();
+        let hog = descent::hogwild::train(model, &data, &schedule, (3, 9, 1), &mut []).unwrap();
         assert_eq!(hog.updates, serial.updates);
         let what = format!("hogwild against serial SGD, λ = {lambda}");
         if exact {
@@ -97,7 +100,61 @@ fn a_shrink_factor_below_zero_is_refused() {
     let objective = ModelKind::Logistic.build(20, 2, true, 1.0);
     let model = objective.margin_model().unwrap();
     let schedule = Schedule::Constant { eta0: 2.0 };
-    let err = descent::hogwild::train(model, &data, &schedule, 1, 1, 2).unwrap_err();
+    let err = descent::hogwild::train(model, &data, &schedule, (1, 1, 2), &mut []).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("--lr") && text.contains("--l2"), "{text}");
+}
+
+/// Observers see the start, every epoch's end (where the threads meet) and the finish, with
+/// the parameters of that moment; a stop at an epoch's end ends the run there.
+#[test]
+fn observers_see_every_epoch_where_the_threads_meet() {
+    #[derive(Default)]
+    struct Record {
+        starts: u32,
+        epochs: Vec<(f64, Vec<f64>)>,
+        finish: Option<Vec<f64>>,
+        stop_after: Option<usize>,
+    }
+    impl Observer for Record {
+        fn on_start(&mut self, _plan: &Plan, _s: &State<'_>) -> Result<()> {
+            self.starts += 1;
+            Ok(())
+        }
+        fn on_epoch(&mut self, s: &State<'_>) -> Result<Control> {
+            self.epochs.push((s.epoch, s.theta.to_vec()));
+            Ok(match self.stop_after {
+                Some(k) if self.epochs.len() >= k => Control::Stop,
+                _ => Control::Continue,
+            })
+        }
+        fn on_finish(&mut self, s: &State<'_>) -> Result<()> {
+            self.finish = Some(s.theta.to_vec());
+            Ok(())
+        }
+    }
+    let data = sparse_data(300, 40, 0.1, 8, |idx, vals| {
+        sign_label(idx, vals, |j| if j < 20 { 1.0 } else { -1.0 }, 0.0)
+    });
+    let objective = ModelKind::Logistic.build(40, 2, true, 1e-3);
+    let model = objective.margin_model().unwrap();
+    let schedule = Schedule::Constant { eta0: 0.1 };
+    let mut all = Record::default();
+    let run = descent::hogwild::train(model, &data, &schedule, (4, 2, 2), &mut [&mut all]).unwrap();
+    assert_eq!(all.starts, 1);
+    let epochs: Vec<f64> = all.epochs.iter().map(|(e, _)| *e).collect();
+    assert_eq!(epochs, vec![1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(all.finish.as_deref(), Some(run.theta.as_slice()));
+    assert_eq!(all.epochs[3].1, run.theta);
+    assert_ne!(
+        all.epochs[0].1, all.epochs[3].1,
+        "the parameters move between epochs"
+    );
+    let mut two = Record {
+        stop_after: Some(2),
+        ..Record::default()
+    };
+    let run = descent::hogwild::train(model, &data, &schedule, (4, 2, 1), &mut [&mut two]).unwrap();
+    assert_eq!(run.updates, 2 * 300);
+    assert_eq!(two.epochs.len(), 2);
 }

@@ -149,7 +149,7 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
         observers.iter_mut().map(|o| o.as_mut() as _).collect();
     let outcome = if config.hogwild {
         drop(trainer);
-        hogwild(&config, objective.as_ref(), memory)?
+        hogwild(&config, objective.as_ref(), memory, &mut observer_refs)?
     } else {
         // A second Ctrl-C while the checkpoint is written ends the process at once.
         let _ = ctrlc::set_handler(|| {
@@ -490,6 +490,7 @@ fn hogwild(
     config: &TrainConfig,
     objective: &dyn descent::objective::Objective,
     data: Option<&Dataset>,
+    observers: &mut [&mut dyn Observer],
 ) -> Result<Outcome> {
     let (Some(model), Some(data)) = (objective.margin_model(), data) else {
         anyhow::bail!("--hogwild needs a linear model trained from memory");
@@ -499,9 +500,8 @@ fn hogwild(
         model,
         data,
         &schedule,
-        config.epochs,
-        config.seed,
-        config.threads,
+        (config.epochs, config.seed, config.threads),
+        observers,
     )
     .with_context(|| format!("training on {} failed", config.data.display()))?;
     Ok(Outcome {
@@ -509,7 +509,7 @@ fn hogwild(
         theta: run.theta,
         updates: run.updates,
         sample_gradients: run.updates,
-        epochs: config.epochs as f64,
+        epochs: run.updates as f64 / data.len() as f64,
         seconds: run.seconds,
         start_loss: None,
         update_rule: descent::step::RuleKind::Hogwild,

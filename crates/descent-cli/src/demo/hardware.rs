@@ -168,7 +168,13 @@ pub fn run(ctx: &Context, numbers: &mut Numbers) -> Result<Finding> {
     let model = linear
         .margin_model()
         .ok_or_else(|| anyhow::anyhow!("logistic is a margin model"))?;
-    let hog = descent::hogwild::train(model, &sparse, &schedule, 1, ctx.seed, ctx.threads)?;
+    let hog = descent::hogwild::train(
+        model,
+        &sparse,
+        &schedule,
+        (1, ctx.seed, ctx.threads),
+        &mut [],
+    )?;
     let hog_sps = hog.updates as f64 / hog.seconds.max(1e-12);
     let parallel = ctx.threads >= 2 && best_full_ci[0] >= 1.3;
     let serial = best_one_ci[1] <= 1.1;

@@ -66,10 +66,6 @@ impl UpdateRule for GenericRule<'_> {
         RuleKind::Generic
     }
 
-    fn loss_every(&self) -> u64 {
-        1
-    }
-
     fn step(&mut self, batch: Batch<'_>, lr: f64, n: u64, _want_loss: bool) -> f64 {
         let (data, rows) = (batch.data, batch.rows);
         if rows.len() > 1 {

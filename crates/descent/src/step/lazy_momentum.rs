@@ -30,7 +30,6 @@
 use super::{Exact, RuleKind, RuleState, UpdateRule};
 use crate::batches::Batch;
 use crate::data::Dataset;
-use crate::divergence::LAZY_CHECK_EVERY;
 use crate::objective::MarginModel;
 use crate::optim::{StageState, MOMENTUM_BUFFER};
 use crate::{Error, Result};
@@ -348,10 +347,6 @@ impl<'a> LazyMomentumRule<'a> {
 impl UpdateRule for LazyMomentumRule<'_> {
     fn kind(&self) -> RuleKind {
         RuleKind::LazyMomentum
-    }
-
-    fn loss_every(&self) -> u64 {
-        LAZY_CHECK_EVERY
     }
 
     fn step(&mut self, batch: Batch<'_>, lr: f64, _n: u64, want_loss: bool) -> f64 {

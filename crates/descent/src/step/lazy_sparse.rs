@@ -20,7 +20,6 @@
 use super::{Exact, RuleKind, RuleState, UpdateRule};
 use crate::batches::Batch;
 use crate::data::{kernels, Dataset, Row};
-use crate::divergence::LAZY_CHECK_EVERY;
 use crate::objective::MarginModel;
 use crate::optim::Average;
 use crate::{Error, Result};
@@ -38,8 +37,22 @@ pub const MAX_BATCH: usize = 1024;
 /// is measured in BENCHMARKS.md, "Measurements behind the code's constants").
 pub const MAX_DENSE_BATCH: usize = 2;
 
-/// Renormalize the scale factors below this.
-const TINY: f64 = 1e-9;
+/// Renormalize the scale factors below this (here and in [`crate::hogwild`]).
+pub(crate) const TINY: f64 = 1e-9;
+
+/// The factor 1 − ηλ by which an update's L2 term scales w (with w = s·v, s takes it).
+#[inline]
+pub(crate) fn l2_shrink(eta: f64, lambda: f64) -> f64 {
+    1.0 - eta * lambda
+}
+
+/// The step on v per unit of a sample's loss derivative in a batch of `size` at scale `s`:
+/// η/(|B|·s), known before the derivative, so that the step's one operation after it is a
+/// multiply (here and in [`crate::hogwild`]).
+#[inline]
+pub(crate) fn step_per_unit(eta: f64, size: f64, s: f64) -> f64 {
+    eta / (size * s)
+}
 
 /// The lazily scaled parameters (and their average).
 pub struct LazyLinear<'a> {
@@ -204,7 +217,7 @@ impl<'a> LazyLinear<'a> {
         let d = self.model.dloss_at(m, y);
         let loss = self.penalized(loss, 1.0, want_loss);
         let rescaled = self.shrink(eta);
-        let step = eta / (1.0 * self.s) * d;
+        let step = step_per_unit(eta, 1.0, self.s) * d;
         if step != 0.0 {
             self.update_v(x, step, (!rescaled).then_some((xv, xx)));
         }
@@ -258,9 +271,8 @@ impl<'a> LazyLinear<'a> {
             .map_or(1.0, |a| (1.0 - mu.unwrap_or(0.0)) * a.a);
         let first_average = self.average.as_ref().is_some_and(|a| a.count == 1);
         let mut d_sum = 0.0;
-        // η/(|B|·s) does not wait for the margins, so the step's one operation after the
-        // loss derivative is a multiply, not a division (5% of a shuffled SGD epoch).
-        let per_unit = eta / (size * self.s);
+        // A multiply, not a division, after each derivative (5% of a shuffled SGD epoch).
+        let per_unit = step_per_unit(eta, size, self.s);
         for (k, &i) in rows.iter().enumerate() {
             let d = self.scratch[k];
             d_sum += d;
@@ -344,7 +356,7 @@ impl<'a> LazyLinear<'a> {
     /// The L2 shrink s ← (1 − ηλ)·s, renormalizing v when s gets tiny (or the factor is not
     /// positive); returns whether v was renormalized.
     fn shrink(&mut self, eta: f64) -> bool {
-        let shrink = 1.0 - eta * self.lambda;
+        let shrink = l2_shrink(eta, self.lambda);
         if shrink <= 0.0 {
             self.rescale(shrink);
             return true;
@@ -470,10 +482,6 @@ impl<'a> LazySparseRule<'a> {
 impl UpdateRule for LazySparseRule<'_> {
     fn kind(&self) -> RuleKind {
         RuleKind::LazySparse
-    }
-
-    fn loss_every(&self) -> u64 {
-        LAZY_CHECK_EVERY
     }
 
     fn step(&mut self, batch: Batch<'_>, lr: f64, n: u64, want_loss: bool) -> f64 {

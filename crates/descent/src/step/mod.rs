@@ -174,13 +174,10 @@ impl RuleState {
 pub trait UpdateRule {
     /// Which rule this is.
     fn kind(&self) -> RuleKind;
-    /// The rule computes the batch loss for the divergence monitor on every this-th update
-    /// (1: on every update, when it costs nothing extra).
-    fn loss_every(&self) -> u64;
     /// Update number `n` (1-based) on `batch` at rate `lr`: the batch's mean loss plus the
-    /// penalty at the parameters before the update when `want_loss` or the rule computes it
-    /// anyway (`loss_every` = 1), else 0, or NaN when a margin was not finite (so that
-    /// divergence is still caught).
+    /// penalty at the parameters before the update when `want_loss` (or when the rule computes
+    /// it anyway), else 0, or NaN when a margin was not finite (so that divergence is still
+    /// caught).
     fn step(&mut self, batch: Batch<'_>, lr: f64, n: u64, want_loss: bool) -> f64;
     /// Writes the parameters out where the rule keeps them in another form.
     fn materialize(&mut self);
