@@ -463,7 +463,7 @@ pub struct PredictArgs {
 /// message (clap already names the flag and the value).
 fn checked<T: std::str::FromStr<Err = descent::Error>>(text: &str) -> Result<T, String> {
     text.parse().map_err(|e| match e {
-        descent::Error::Config { allowed, .. } => allowed,
-        other => other.to_string(),
+        descent::Error::Config { allowed, .. } => crate::explain::flags(&allowed),
+        other => crate::explain::describe(&other),
     })
 }

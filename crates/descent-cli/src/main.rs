@@ -9,6 +9,7 @@ mod args;
 mod cmd;
 mod config;
 mod demo;
+mod explain;
 mod failpoint;
 mod flag;
 mod methods;
@@ -28,9 +29,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.downcast_ref::<cmd::Reported>().is_some() => ExitCode::from(2),
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", explain::describe(error.as_ref()));
             for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", explain::describe(cause));
             }
             let interrupted = error
                 .chain()

@@ -381,7 +381,7 @@ mod tests {
         std::fs::write(&p, "mine").unwrap();
         let err = write(&p, b"new", Existing::Keep).unwrap_err();
         assert!(matches!(err, Error::Exists { .. }), "{err}");
-        assert!(err.to_string().contains("--force"), "{err}");
+        assert!(err.to_string().contains("`force`"), "{err}");
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "mine");
         write(&p, b"new", Existing::Replace).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");

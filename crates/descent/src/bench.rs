@@ -72,7 +72,7 @@ pub fn read_bandwidth(values: &[f32], threads: usize, repeats: usize) -> crate::
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| crate::Error::config("--threads", threads, e.to_string()))?;
+        .map_err(|e| crate::Error::config("threads", threads, e.to_string()))?;
     let mut best = f64::INFINITY;
     let mut sink = 0.0f64;
     for _ in 0..repeats.max(1) {

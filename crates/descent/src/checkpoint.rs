@@ -46,7 +46,7 @@ impl std::str::FromStr for Every {
     /// `N` (updates) or a duration `Ns`, `Nm`, `Nh`.
     fn from_str(s: &str) -> Result<Self> {
         let allowed = "a whole number of updates ≥ 1, or a duration such as 30s, 10m or 1h";
-        let bad = || Error::config("--checkpoint-every", s, allowed);
+        let bad = || Error::config("checkpoint_every", s, allowed);
         let unit = match s.chars().last() {
             Some('s') => 1.0,
             Some('m') => 60.0,
@@ -204,7 +204,7 @@ mod tests {
         assert_eq!("2h".parse::<Every>().unwrap(), Every::Seconds(7200.0));
         for bad in ["0", "-3", "0s", "nans", "infm", "x", "", "1e400s"] {
             let err = bad.parse::<Every>().unwrap_err().to_string();
-            assert!(err.contains("--checkpoint-every"), "{bad}: {err}");
+            assert!(err.contains("`checkpoint_every`"), "{bad}: {err}");
         }
     }
 

@@ -47,11 +47,7 @@ impl std::str::FromStr for OnDivergence {
         match s {
             "stop" => Ok(OnDivergence::Stop),
             "halve-lr" => Ok(OnDivergence::HalveLr),
-            _ => Err(Error::config(
-                "--on-divergence",
-                s,
-                "one of: stop, halve-lr",
-            )),
+            _ => Err(Error::config("on_divergence", s, "one of: stop, halve-lr")),
         }
     }
 }

@@ -3,6 +3,11 @@
 //! Every variant carries the data a user needs to fix the problem (which file, which line,
 //! which value) and, where there is one, what to do. The library never panics on user input;
 //! the `descent` binary prints the chain of these errors and exits non-zero.
+//!
+//! The library speaks of its own settings, not of any front end's spelling of them: a setting
+//! is named as the field that holds it (`lr`, `l2`, `method`, `checkpoint_every`), and in free
+//! text it is written between backticks (`` `lr` ``). A front end maps those names to its own
+//! (the `descent` binary to `--lr`, a Python binding to its keyword arguments).
 
 use std::path::PathBuf;
 
@@ -61,9 +66,9 @@ pub enum Error {
     },
 
     /// A setting is out of its allowed range.
-    #[error("invalid {name} = {value}: {allowed}")]
+    #[error("invalid `{name}` = {value}: {allowed}")]
     Config {
-        /// The setting, as the user spells it (e.g. `--lr`).
+        /// The setting, by its field name (e.g. `lr`).
         name: String,
         /// The value given.
         value: String,
@@ -82,10 +87,14 @@ pub enum Error {
         loss: f64,
         /// What to try instead.
         hint: String,
+        /// A checkpoint holding the last good state, to continue from at a smaller rate.
+        last_good: Option<PathBuf>,
+        /// The rate to try (a tenth of the one that diverged; NaN when unknown).
+        smaller_lr: f64,
     },
 
     /// An output exists and may not be replaced.
-    #[error("{path} already exists: pass --force to replace it, or choose another name (nothing was written)")]
+    #[error("{path} already exists (nothing was written): allow replacing it (`force`), or choose another name")]
     Exists {
         /// The output.
         path: PathBuf,
@@ -96,8 +105,10 @@ pub enum Error {
     Interrupted {
         /// Updates done.
         update: u64,
-        /// Where the state was saved and how to continue, or why nothing was saved.
+        /// Where the state was saved, or why nothing was saved.
         saved: String,
+        /// The checkpoint written, to continue from.
+        checkpoint: Option<PathBuf>,
     },
 
     /// A saved model could not be understood.

@@ -98,10 +98,10 @@ fn segments(
         let shrink = l2_shrink(eta, lambda);
         if shrink <= 0.0 || !shrink.is_finite() {
             return Err(Error::config(
-                "--lr",
+                "lr",
                 eta,
                 format!(
-                    "with --l2 {lambda}, the L2 shrink factor 1 - lr·l2 is {shrink}, not positive: lower --lr or --l2"
+                    "with `l2` {lambda}, the L2 shrink factor 1 - lr·l2 is {shrink}, not positive: lower `lr` or `l2`"
                 ),
             ));
         }
@@ -137,7 +137,7 @@ pub fn train(
     observers: &mut [&mut dyn Observer],
 ) -> Result<HogwildOutcome> {
     if threads == 0 {
-        return Err(Error::config("--threads", 0, "a whole number ≥ 1"));
+        return Err(Error::config("threads", 0, "a whole number ≥ 1"));
     }
     let d = data.dim();
     let intercept = model.has_intercept();
@@ -227,7 +227,12 @@ pub fn train(
                 step: done * m as u64,
                 epoch,
                 loss: f64::NAN,
-                hint: "the parameters are not finite: try a smaller --lr".into(),
+                hint: format!(
+                    "the parameters are not finite: try `lr` {}",
+                    last_rate / 10.0
+                ),
+                last_good: None,
+                smaller_lr: last_rate / 10.0,
             });
         }
         let now = state(done, m, busy, last_rate, &theta);

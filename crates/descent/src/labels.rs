@@ -62,12 +62,12 @@ impl LabelEncoding {
             if classes.len() == limit {
                 let reason = if limit == 2 {
                     format!(
-                        "label {y} is a third class after {} and {}: --model {} takes two classes; use --model softmax for more",
+                        "label {y} is a third class after {} and {}: `model` {} takes two classes; use `model` softmax for more",
                         classes[0], classes[1], model.name()
                     )
                 } else {
                     format!(
-                        "more than {MAX_CLASSES} distinct labels: softmax needs class labels; for real-valued targets use --model least-squares"
+                        "more than {MAX_CLASSES} distinct labels: softmax needs class labels; for real-valued targets use `model` least-squares"
                     )
                 };
                 return Err(Error::Labels {
@@ -86,7 +86,7 @@ impl LabelEncoding {
                 path: path.to_path_buf(),
                 line: first_line.unwrap_or(1),
                 reason: format!(
-                    "every label is {only}: --model {} needs at least two classes",
+                    "every label is {only}: `model` {} needs at least two classes",
                     model.name()
                 ),
             });

@@ -82,9 +82,9 @@ impl std::str::FromStr for Regime {
             _ => match s.strip_prefix("minibatch:") {
                 Some(b) => match b.parse::<usize>() {
                     Ok(b) if b >= 1 => Ok(Regime::MiniBatch(b)),
-                    _ => Err(Error::config("--method", s, allowed)),
+                    _ => Err(Error::config("method", s, allowed)),
                 },
-                None => Err(Error::config("--method", s, allowed)),
+                None => Err(Error::config("method", s, allowed)),
             },
         }
     }
@@ -109,7 +109,7 @@ impl std::str::FromStr for Sampling {
             "cyclic" => Ok(Sampling::Cyclic),
             "replacement" => Ok(Sampling::Replacement),
             _ => Err(Error::config(
-                "--sampling",
+                "sampling",
                 s,
                 "one of: shuffle, cyclic, replacement",
             )),

@@ -64,75 +64,139 @@ pub enum Schedule {
 pub const NAMES: &str =
     "constant, inverse-time[:DECAY], invscaling[:POWER], optimal, step:EPOCHS[:GAMMA]";
 
-impl Schedule {
-    /// Parses a schedule spec such as `invscaling:0.25` with base rate `eta0`, L2 strength
-    /// `l2` (the default decay of `inverse-time` and the α of `optimal`) and the number of
-    /// updates in an epoch (for `step`).
-    pub fn parse(spec: &str, eta0: f64, l2: f64, updates_per_epoch: u64) -> Result<Schedule> {
+/// A schedule as a user names it, before the run's numbers are known: which schedule and
+/// its own parameters, without η₀, the L2 strength or the epoch length, which
+/// [`resolve`](ScheduleSpec::resolve) takes. Parsed from `invscaling:0.25` and the like
+/// ([`NAMES`]), and written back in that form.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScheduleSpec {
+    /// `constant`.
+    Constant,
+    /// `inverse-time[:DECAY]` (`None`: the L2 strength).
+    InverseTime {
+        /// λ, if given.
+        decay: Option<f64>,
+    },
+    /// `invscaling[:POWER]` (p = 0.5 when not given).
+    InvScaling {
+        /// p.
+        power: f64,
+    },
+    /// `optimal`.
+    Optimal,
+    /// `step:EPOCHS[:GAMMA]` (γ = 0.1 when not given).
+    Step {
+        /// Epochs between decays.
+        epochs: u64,
+        /// γ.
+        gamma: f64,
+    },
+}
+
+impl std::str::FromStr for ScheduleSpec {
+    type Err = Error;
+
+    fn from_str(spec: &str) -> Result<Self> {
+        let bad = |allowed: String| Error::config("schedule", spec, allowed);
         let (name, args) = spec.split_once(':').unwrap_or((spec, ""));
         let args: Vec<&str> = if args.is_empty() {
             Vec::new()
         } else {
             args.split(':').collect()
         };
-        let arg = |k: usize, default: Option<f64>| -> Result<f64> {
-            match args.get(k) {
-                Some(text) => text.parse::<f64>().map_err(|_| {
-                    Error::config("--schedule", spec, format!("'{text}' is not a number"))
-                }),
-                None => default.ok_or_else(|| {
-                    Error::config("--schedule", spec, format!("needs a parameter: {NAMES}"))
-                }),
-            }
+        let arg = |k: usize| -> Result<Option<f64>> {
+            args.get(k)
+                .map(|text| {
+                    text.parse::<f64>()
+                        .map_err(|_| bad(format!("'{text}' is not a number")))
+                })
+                .transpose()
         };
         let max_args = match name {
             "constant" | "optimal" => 0,
             "inverse-time" | "invscaling" => 1,
             "step" => 2,
-            _ => {
-                return Err(Error::config(
-                    "--schedule",
-                    spec,
-                    format!("one of: {NAMES}"),
-                ))
-            }
+            _ => return Err(bad(format!("one of: {NAMES}"))),
         };
         if args.len() > max_args {
-            return Err(Error::config(
-                "--schedule",
-                spec,
-                format!("too many parameters; forms: {NAMES}"),
-            ));
+            return Err(bad(format!("too many parameters; forms: {NAMES}")));
         }
-        let schedule = match name {
-            "constant" => Schedule::Constant { eta0 },
-            "inverse-time" => Schedule::InverseTime {
-                eta0,
-                decay: arg(0, Some(l2))?,
+        let parsed = match name {
+            "constant" => ScheduleSpec::Constant,
+            "optimal" => ScheduleSpec::Optimal,
+            "inverse-time" => ScheduleSpec::InverseTime { decay: arg(0)? },
+            "invscaling" => ScheduleSpec::InvScaling {
+                power: arg(0)?.unwrap_or(0.5),
             },
-            "invscaling" => Schedule::InvScaling {
-                eta0,
-                power: arg(0, Some(0.5))?,
-            },
-            "optimal" => Schedule::optimal(l2)?,
             _ => {
-                let epochs = arg(0, None)?;
-                if !(epochs >= 1.0 && epochs.fract() == 0.0) {
-                    return Err(Error::config(
-                        "--schedule",
-                        spec,
-                        "step:EPOCHS needs a whole number of epochs ≥ 1",
-                    ));
+                let epochs = arg(0)?.ok_or_else(|| bad(format!("needs a parameter: {NAMES}")))?;
+                if !(epochs >= 1.0 && epochs.fract() == 0.0 && epochs < u64::MAX as f64) {
+                    return Err(bad("step:EPOCHS needs a whole number of epochs ≥ 1".into()));
                 }
-                Schedule::Step {
-                    eta0,
-                    every: epochs as u64 * updates_per_epoch.max(1),
-                    gamma: arg(1, Some(0.1))?,
+                ScheduleSpec::Step {
+                    epochs: epochs as u64,
+                    gamma: arg(1)?.unwrap_or(0.1),
                 }
             }
         };
-        schedule.validate(spec)?;
+        // The parameters' ranges, checked with placeholder rates.
+        parsed.resolve_as(1.0, 1.0, 1, spec).map(|_| parsed)
+    }
+}
+
+impl std::fmt::Display for ScheduleSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ScheduleSpec::Constant => write!(f, "constant"),
+            ScheduleSpec::Optimal => write!(f, "optimal"),
+            ScheduleSpec::InverseTime { decay: None } => write!(f, "inverse-time"),
+            ScheduleSpec::InverseTime { decay: Some(d) } => write!(f, "inverse-time:{d}"),
+            ScheduleSpec::InvScaling { power } => write!(f, "invscaling:{power}"),
+            ScheduleSpec::Step { epochs, gamma } => write!(f, "step:{epochs}:{gamma}"),
+        }
+    }
+}
+
+impl ScheduleSpec {
+    /// The schedule with base rate `eta0`, L2 strength `l2` (the default decay of
+    /// `inverse-time` and the α of `optimal`) and `updates_per_epoch` (for `step`).
+    pub fn resolve(&self, eta0: f64, l2: f64, updates_per_epoch: u64) -> Result<Schedule> {
+        self.resolve_as(eta0, l2, updates_per_epoch, &self.to_string())
+    }
+
+    /// [`resolve`](Self::resolve), naming the schedule `text` in errors.
+    fn resolve_as(
+        &self,
+        eta0: f64,
+        l2: f64,
+        updates_per_epoch: u64,
+        text: &str,
+    ) -> Result<Schedule> {
+        let schedule = match *self {
+            ScheduleSpec::Constant => Schedule::Constant { eta0 },
+            ScheduleSpec::InverseTime { decay } => Schedule::InverseTime {
+                eta0,
+                decay: decay.unwrap_or(l2),
+            },
+            ScheduleSpec::InvScaling { power } => Schedule::InvScaling { eta0, power },
+            ScheduleSpec::Optimal => Schedule::optimal(l2)?,
+            ScheduleSpec::Step { epochs, gamma } => Schedule::Step {
+                eta0,
+                every: epochs.saturating_mul(updates_per_epoch.max(1)),
+                gamma,
+            },
+        };
+        schedule.validate(text)?;
         Ok(schedule)
+    }
+}
+
+impl Schedule {
+    /// Parses a schedule spec such as `invscaling:0.25` ([`ScheduleSpec`]) and resolves it
+    /// with base rate `eta0`, L2 strength `l2` and the number of updates in an epoch.
+    pub fn parse(spec: &str, eta0: f64, l2: f64, updates_per_epoch: u64) -> Result<Schedule> {
+        spec.parse::<ScheduleSpec>()?
+            .resolve_as(eta0, l2, updates_per_epoch, spec)
     }
 
     /// scikit-learn's `optimal` rate for L2 strength α: η(t) = 1/(α(t₀ + t)).
@@ -143,9 +207,9 @@ impl Schedule {
     pub fn optimal(alpha: f64) -> Result<Schedule> {
         if !(alpha > 0.0 && alpha.is_finite()) {
             return Err(Error::config(
-                "--schedule",
+                "schedule",
                 "optimal",
-                "the optimal schedule needs --l2 > 0 (its α)",
+                "the optimal schedule needs `l2` > 0 (its α)",
             ));
         }
         let typw = alpha.sqrt().sqrt().recip();
@@ -156,7 +220,7 @@ impl Schedule {
     }
 
     fn validate(&self, spec: &str) -> Result<()> {
-        let bad = |what: &str| Err(Error::config("--schedule", spec, what.to_string()));
+        let bad = |what: &str| Err(Error::config("schedule", spec, what.to_string()));
         let positive = |v: f64| v > 0.0 && v.is_finite();
         match *self {
             Schedule::Constant { eta0 }
@@ -169,7 +233,7 @@ impl Schedule {
             Schedule::InverseTime { eta0, decay }
                 if !(positive(eta0) && decay >= 0.0 && decay.is_finite()) =>
             {
-                bad("inverse-time needs --lr > 0 and a finite DECAY ≥ 0")
+                bad("inverse-time needs `lr` > 0 and a finite DECAY ≥ 0")
             }
             Schedule::InvScaling { power, .. } if !(power >= 0.0 && power.is_finite()) => {
                 bad("invscaling needs a finite POWER ≥ 0")

@@ -248,7 +248,7 @@ impl TraceWriter<'_> {
             Some(b) => Ok((b, last_row)),
             None => Err(Error::Format {
                 path: self.path.clone(),
-                reason: "the checkpoint has no record of this trace: it was made without --trace, or with another trace file".into(),
+                reason: "the checkpoint has no record of this trace: it was made without `trace`, or with another trace file".into(),
             }),
         }
     }

@@ -295,6 +295,8 @@ impl<'a> RateSearch<'a> {
                     trials[0].lr,
                     trials[trials.len() - 1].lr
                 ),
+                last_good: None,
+                smaller_lr: trials[0].lr / 10.0,
             });
         }
         let edge = if k == 0 && trials.len() > 1 {

@@ -82,7 +82,7 @@ fn numpy_inputs_that_cannot_be_used_are_refused_clearly() {
     let err = data::read(&fixture("x_f64_c.npy"), &ReadOptions::default())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("--labels y.npy"), "{err}");
+    assert!(err.contains("`labels` y.npy"), "{err}");
     let not_npy = data::read(
         &repo("data/iris.csv"),
         &ReadOptions {

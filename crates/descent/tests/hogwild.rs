@@ -102,7 +102,7 @@ fn a_shrink_factor_below_zero_is_refused() {
     let schedule = Schedule::Constant { eta0: 2.0 };
     let err = descent::hogwild::train(model, &data, &schedule, (1, 1, 2), &mut []).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("--lr") && text.contains("--l2"), "{text}");
+    assert!(text.contains("`lr`") && text.contains("`l2`"), "{text}");
 }
 
 /// Observers see the start, every epoch's end (where the threads meet) and the finish, with

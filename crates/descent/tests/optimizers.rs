@@ -59,7 +59,7 @@ fn bad_schedules_are_refused_with_the_allowed_forms() {
         ("optimal", 0.0),
     ] {
         let err = Schedule::parse(spec, 0.1, l2, 10).unwrap_err().to_string();
-        assert!(err.contains("--schedule"), "{spec}: {err}");
+        assert!(err.contains("`schedule`"), "{spec}: {err}");
     }
 }
 
@@ -155,5 +155,5 @@ fn divergence_is_an_error_with_a_hint() {
     };
     assert!(*step > 0);
     let text = err.to_string();
-    assert!(text.contains("--lr 5"), "{text}");
+    assert!(text.contains("`lr` 5"), "{text}");
 }

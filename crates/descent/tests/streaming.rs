@@ -158,7 +158,7 @@ fn streams_refuse_what_they_cannot_do() {
     for (regime, sampling, buffer, needle) in [
         (Regime::Batch, Sampling::Shuffle, 10, "sgd or minibatch"),
         (Regime::Sgd, Sampling::Replacement, 10, "shuffle or cyclic"),
-        (Regime::Sgd, Sampling::Shuffle, 0, "--buffer"),
+        (Regime::Sgd, Sampling::Shuffle, 0, "`buffer`"),
     ] {
         let err = Stream::new(
             &svm,

@@ -32,23 +32,28 @@ use std::path::{Path, PathBuf};
 /// Runs `descent train --engine mpi` on this process.
 pub fn run(config: TrainConfig) -> Result<()> {
     let mpi = Mpi::init().map_err(|e| anyhow!(e))?;
-    let loaded = match mpi.agree(load_local(&config, mpi.rank()).map_err(|e| format!("{e:#}"))) {
-        Ok(loaded) => loaded,
-        Err(failures) => {
-            // Every process prints the failures before any exits (mpirun ends the job at
-            // the first non-zero exit).
-            eprintln!(
-                "error (rank {}): the MPI job could not start:\n{failures}",
-                mpi.rank()
-            );
-            mpi.barrier();
-            return Err(super::Reported.into());
-        }
-    };
+    let loaded =
+        match mpi.agree(load_local(&config, mpi.rank()).map_err(|e| crate::explain::chain(&e))) {
+            Ok(loaded) => loaded,
+            Err(failures) => {
+                // Every process prints the failures before any exits (mpirun ends the job at
+                // the first non-zero exit).
+                eprintln!(
+                    "error (rank {}): the MPI job could not start:\n{failures}",
+                    mpi.rank()
+                );
+                mpi.barrier();
+                return Err(super::Reported.into());
+            }
+        };
     // From here on every process takes the same decisions (on gathered numbers) or aborts.
     let shards = shard(&mpi, loaded)?;
     if let Err(error) = train(&mpi, &config, shards) {
-        eprintln!("error (rank {}): {error:#}", mpi.rank());
+        eprintln!(
+            "error (rank {}): {}",
+            mpi.rank(),
+            crate::explain::chain(&error)
+        );
         mpi.abort(2);
     }
     Ok(())

@@ -166,7 +166,7 @@ impl Layout {
         let position = header.iter().position(|h| h == label);
         if position.is_none() && require_label {
             return Err(at_header(format!(
-                "no label column '{label}' in the header (columns: {}); name the target column with --label",
+                "no label column '{label}' in the header (columns: {}); name the target column with `label`",
                 header.join(", ")
             )));
         }

@@ -126,7 +126,7 @@ pub fn parse_line(
         if let Some(limit) = features {
             if index > limit as u64 {
                 return Err(format!(
-                    "token '{}': index {index} exceeds the number of features ({limit}, from --features or the training data)",
+                    "token '{}': index {index} exceeds the number of features ({limit}, from `features` or the training data)",
                     show(token)
                 ));
             }

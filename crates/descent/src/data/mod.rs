@@ -72,7 +72,7 @@ impl std::str::FromStr for Format {
             "npy" => Ok(Format::Npy),
             "cache" => Ok(Format::Cache),
             _ => Err(Error::config(
-                "--format",
+                "format",
                 s,
                 "one of: csv, libsvm, npy, cache",
             )),
@@ -112,12 +112,12 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Dataset> {
     let format = options.format.unwrap_or_else(|| Format::from_path(path));
     if options.labels.is_some() && format != Format::Npy {
         return Err(Error::config(
-            "--labels",
+            "labels",
             options
                 .labels
                 .as_ref()
                 .map_or(String::new(), |p| p.display().to_string()),
-            "only for NumPy input (--data X.npy --labels y.npy); other formats hold their labels",
+            "only for NumPy input (`data` X.npy `labels` y.npy); other formats hold their labels",
         ));
     }
     let data = match format {
@@ -127,10 +127,10 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Dataset> {
         Format::Npy => {
             let labels = options.labels.as_ref().ok_or_else(|| {
                 Error::config(
-                    "--labels",
+                    "labels",
                     "(missing)",
                     format!(
-                        "{} is a NumPy feature matrix: give its labels with --labels y.npy",
+                        "{} is a NumPy feature matrix: give its labels with `labels` y.npy",
                         path.display()
                     ),
                 )
@@ -140,7 +140,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Dataset> {
     };
     match (format, options.features) {
         (Format::Cache | Format::Npy, Some(n)) if n != data.dim() => Err(Error::Shape {
-            what: format!("features of {} (--features)", path.display()),
+            what: format!("features of {} (`features`)", path.display()),
             expected: n.to_string(),
             found: data.dim().to_string(),
         }),

@@ -81,7 +81,7 @@ impl Scaler {
 
 fn sparse_refused() -> Error {
     Error::config(
-        "--standardize",
+        "standardize",
         "on sparse data",
         "standardizing centres every column, which would make sparse rows dense; scale sparse features before writing the file",
     )

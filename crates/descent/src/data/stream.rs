@@ -79,7 +79,7 @@ impl Reader {
             }
             Format::Npy | Format::Cache => {
                 return Err(Error::config(
-                    "--stream",
+                    "stream",
                     path.display(),
                     "streaming reads LibSVM or CSV text; NumPy arrays and caches load at memory speed without it",
                 ))
@@ -293,20 +293,20 @@ impl Stream {
     ) -> Result<Stream> {
         if regime == Regime::Batch {
             return Err(Error::config(
-                "--method",
+                "method",
                 "batch",
-                "--stream trains with sgd or minibatch:B (a full batch needs every sample at once)",
+                "`stream` trains with sgd or minibatch:B (a full batch needs every sample at once)",
             ));
         }
         if sampling == Sampling::Replacement {
             return Err(Error::config(
-                "--sampling",
+                "sampling",
                 "replacement",
-                "--stream reads each row once per epoch: use shuffle or cyclic",
+                "`stream` reads each row once per epoch: use shuffle or cyclic",
             ));
         }
         if buffer == 0 {
-            return Err(Error::config("--buffer", 0, "a whole number ≥ 1"));
+            return Err(Error::config("buffer", 0, "a whole number ≥ 1"));
         }
         let mut options = options.clone();
         options.features = Some(scan.dim);

@@ -107,18 +107,18 @@ impl Spec {
     pub fn validate(&self) -> Result<()> {
         let spec = self;
         if spec.rows == 0 {
-            return Err(Error::config("--rows", 0, "a whole number ≥ 1"));
+            return Err(Error::config("rows", 0, "a whole number ≥ 1"));
         }
         if spec.features == 0 || spec.features > u32::MAX as usize {
             return Err(Error::config(
-                "--features",
+                "features",
                 spec.features,
                 "a whole number in 1..=4294967295",
             ));
         }
         if spec.kind == Kind::Sparse && !(1..=spec.features).contains(&spec.nnz) {
             return Err(Error::config(
-                "--nnz",
+                "nnz",
                 spec.nnz,
                 format!("a whole number in 1..={}", spec.features),
             ));
@@ -127,7 +127,7 @@ impl Spec {
             || (spec.kind == Kind::Sparse && spec.noise > 0.5)
         {
             return Err(Error::config(
-                "--noise",
+                "noise",
                 spec.noise,
                 "a finite number ≥ 0 (a flip probability ≤ 0.5 for sparse data)",
             ));
@@ -235,7 +235,7 @@ impl Truth {
     ) -> Result<Dataset> {
         let sigma = 0.6f64;
         let lengths = LogNormal::new((spec.nnz as f64).ln() - sigma * sigma / 2.0, sigma)
-            .map_err(|e| Error::config("--nnz", spec.nnz, e.to_string()))?;
+            .map_err(|e| Error::config("nnz", spec.nnz, e.to_string()))?;
         let (mut indptr, mut indices, mut values, mut targets) = (vec![0], vec![], vec![], vec![]);
         let mut row: Vec<u32> = Vec::new();
         for _ in 0..rows {

@@ -27,9 +27,7 @@ impl Threads {
             .num_threads(threads)
             .thread_name(|i| format!("descent-{i}"))
             .build()
-            .map_err(|e| {
-                Error::config("--threads", threads, format!("cannot start threads: {e}"))
-            })?;
+            .map_err(|e| Error::config("threads", threads, format!("cannot start threads: {e}")))?;
         Ok(Threads {
             pool,
             partials: Mutex::new(Vec::new()),

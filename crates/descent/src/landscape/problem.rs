@@ -130,7 +130,7 @@ impl Problem {
             ),
             _ => {
                 return Err(Error::config(
-                    "--problem",
+                    "problem",
                     name,
                     format!("one of: {}", PROBLEMS.join(", ")),
                 ))
@@ -170,14 +170,10 @@ impl Problem {
     /// set with one dense feature x and target y. Deterministic per seed.
     pub fn sample(&self, m: usize, bias: f64, seed: u64) -> Result<Dataset> {
         if !bias.is_finite() {
-            return Err(Error::config(
-                "--bias",
-                bias,
-                "a finite number (0: unbiased)",
-            ));
+            return Err(Error::config("bias", bias, "a finite number (0: unbiased)"));
         }
         if m == 0 {
-            return Err(Error::config("--rows", 0, "a whole number ≥ 1"));
+            return Err(Error::config("rows", 0, "a whole number ≥ 1"));
         }
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
         let (lo, hi) = self.x_range;

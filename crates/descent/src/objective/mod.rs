@@ -225,7 +225,7 @@ impl std::str::FromStr for ModelKind {
             return match width.parse::<usize>() {
                 Ok(h) if (1..=100_000).contains(&h) => Ok(ModelKind::Mlp(h)),
                 _ => Err(Error::config(
-                    "--model",
+                    "model",
                     s,
                     "mlp:H with H hidden units, 1 ≤ H ≤ 100000",
                 )),
@@ -236,7 +236,7 @@ impl std::str::FromStr for ModelKind {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = ModelKind::ALL.iter().map(|k| k.name()).collect();
-                Error::config("--model", s, format!("one of: {}, mlp:H", names.join(", ")))
+                Error::config("model", s, format!("one of: {}, mlp:H", names.join(", ")))
             })
     }
 }

@@ -345,7 +345,7 @@ impl<'a> Trainer<'a> {
             Some(checkpoint) => {
                 if checkpoint.state.epoch >= self.epochs {
                     return Err(Error::config(
-                        "--epochs",
+                        "epochs",
                         self.epochs,
                         format!(
                             "the checkpoint is in epoch {} of its run: at least {}",

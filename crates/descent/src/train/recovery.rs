@@ -141,16 +141,21 @@ impl Recovery {
         self.last_checkpoint = Instant::now();
         run.clock.start();
         if interrupted {
+            let checkpoint = trainer
+                .checkpointing
+                .as_ref()
+                .filter(|_| written)
+                .map(|c| c.path.clone());
             let saved = match &trainer.checkpointing {
-                Some(c) if written => format!(
-                    "the state is saved in {}: continue with `descent train --resume {}`",
-                    c.path.display(),
-                    c.path.display()
-                ),
+                Some(c) if written => format!("the state is saved in {}", c.path.display()),
                 Some(_) => "the state was not saved: the loss was far above its start (diverging), so the last checkpoint, if any, is kept".into(),
                 None => "nothing was saved (no checkpoint file was set)".into(),
             };
-            return Err(Error::Interrupted { update: n, saved });
+            return Err(Error::Interrupted {
+                update: n,
+                saved,
+                checkpoint,
+            });
         }
         Ok(())
     }
@@ -198,38 +203,40 @@ impl Trainer<'_> {
         let lr = run.lr;
         let mut hint = if matches!(self.schedule, Schedule::Optimal { .. }) {
             format!(
-                "the `optimal` schedule's rate ({lr} at this update, set by --l2) is too large for this loss: \
-                 try --schedule invscaling or inverse-time with --lr {}, or --standardize",
+                "the `optimal` schedule's rate ({lr} at this update, set by `l2`) is too large for this loss: \
+                 try `schedule` invscaling or inverse-time with `lr` {}, or `standardize`",
                 lr / 10.0
             )
         } else {
             format!(
                 "the learning rate {lr} is too large for this data or the features are badly scaled: \
-                 try --lr {}, --standardize, or a decaying --schedule such as inverse-time",
+                 try `lr` {}, `standardize`, or a decaying `schedule` such as inverse-time",
                 lr / 10.0
             )
         };
         if run.retries > 0 {
             hint.push_str(&format!(
-                " (--on-divergence halve-lr already halved the rate {} times)",
+                " (`on_divergence` halve-lr already halved the rate {} times)",
                 run.retries
             ));
         } else if self.on_divergence == OnDivergence::Stop {
-            hint.push_str(", or --on-divergence halve-lr");
+            hint.push_str(", or `on_divergence` halve-lr");
         }
-        if let Some(c) = self.checkpointing.as_ref().filter(|c| c.every.is_some()) {
-            hint.push_str(&format!(
-                "; the last good state is in {}: `descent train --resume {} --lr {}` continues from it",
-                c.path.display(),
-                c.path.display(),
-                lr / 10.0
-            ));
+        let last_good = self
+            .checkpointing
+            .as_ref()
+            .filter(|c| c.every.is_some())
+            .map(|c| c.path.clone());
+        if let Some(path) = &last_good {
+            hint.push_str(&format!("; the last good state is in {}", path.display()));
         }
         Error::Diverged {
             step: run.update,
             epoch: run.epoch,
             loss,
             hint,
+            last_good,
+            smaller_lr: lr / 10.0,
         }
     }
 }
