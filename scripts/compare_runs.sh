@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/compare_runs.sh BINARY OUTDIR: a fixed matrix of training runs (models,
 # regimes, sampling, momentum, averaging, dense/sparse, 1/2 threads, schedules, streams,
-# resumes). Every model, trace and --json output lands in OUTDIR, the JSON without timings
+# resumes, MPI when the binary has it). Every model, trace and --json output lands in OUTDIR, the JSON without timings
 # and the update-rule fields, so that two binaries can be compared with `diff -r`.
 set -u
 B=$1; O=$2; mkdir -p $O/data
@@ -57,6 +57,20 @@ for opt in "" "--momentum 0.9" "--average"; do
   echo "rc=$?" >> $O/$tag.$m.err
   done
   n=$((n+1))
+done
+# MPI (a binary built with --features mpi): synchronous data-parallel and local SGD, 2 ranks.
+if command -v mpirun >/dev/null && $B train --help | grep -q average-every; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  for spec in "sgd" "minibatch:8" "batch" "sgd --average-every 10" "minibatch:8 --momentum 0.9"; do
+    tag=$(echo "mpi.$spec" | tr ' :' '__')
+    mpirun --oversubscribe -np 2 $B train --engine mpi --data $O/data/sp.svm --model logistic --lr 0.1 --l2 0.0001 --method $spec --epochs 2 --seed 7 --trace $O/$tag.trace.csv --no-trace-time --save $O/$tag.model.json --json --quiet --force > $O/$tag.out.json 2> $O/$tag.err
+    echo "rc=$?" >> $O/$tag.err
+    n=$((n+1))
+  done
+fi
+# Traces end with the update rule's column in newer binaries: compare without it.
+for f in $O/*.trace.csv; do
+  if head -1 "$f" | grep -q ',update_rule$'; then sed -i 's/,[a-z_-]*$//' "$f"; fi
 done
 for f in $O/*.out.json; do python3 - "$f" <<'PY'
 import json,sys

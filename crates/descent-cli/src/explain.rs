@@ -71,7 +71,7 @@ pub fn flags(text: &str) -> String {
 pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     use descent::Error;
     let resume = |path: &Path| format!("descent train --resume {}", path.display());
-    match error.downcast_ref::<Error>() {
+    match Error::of(error) {
         Some(Error::Config {
             name,
             value,

@@ -33,9 +33,12 @@ fn main() -> ExitCode {
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {}", explain::describe(cause));
             }
-            let interrupted = error
-                .chain()
-                .any(|e| matches!(e.downcast_ref(), Some(descent::Error::Interrupted { .. })));
+            let interrupted = error.chain().any(|e| {
+                matches!(
+                    descent::Error::of(e),
+                    Some(descent::Error::Interrupted { .. })
+                )
+            });
             // 130: the shell's code for a process ended by Ctrl-C.
             ExitCode::from(if interrupted { 130 } else { 2 })
         }

@@ -34,9 +34,9 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// The record as JSON, with the data's identity.
-    pub fn to_meta(&self, data: Value) -> Value {
-        json!({ "args": self.args, "cwd": self.cwd, "data": data })
+    /// The record as JSON (the library adds the data's identity beside it).
+    pub fn to_meta(&self) -> Value {
+        json!({ "args": self.args, "cwd": self.cwd })
     }
 
     fn from_meta(meta: &Value, path: &Path) -> Result<RunRecord> {

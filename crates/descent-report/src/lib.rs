@@ -76,7 +76,7 @@ pub fn save(figure: &impl Figure, base: &Path) -> Result<[PathBuf; 2]> {
         figure.draw(&root).map_err(|e| fail(&png, e))?;
         root.present().map_err(|e| fail(&png, e.to_string()))?;
     }
-    descent::atomic::readable_by_all(temp.path(), 0o644).map_err(|e| Error::io(&png, e))?;
+    descent::output::readable_by_all(temp.path(), 0o644).map_err(|e| Error::io(&png, e))?;
     temp.persist(&png).map_err(|e| Error::io(&png, e.error))?;
 
     let mut text = String::new();
@@ -86,7 +86,7 @@ pub fn save(figure: &impl Figure, base: &Path) -> Result<[PathBuf; 2]> {
         figure.draw(&root).map_err(|e| fail(&svg, e))?;
         root.present().map_err(|e| fail(&svg, e.to_string()))?;
     }
-    descent::atomic::replace(&svg, text.as_bytes())?;
+    descent::output::replace(&svg, text.as_bytes())?;
     Ok([png, svg])
 }
 

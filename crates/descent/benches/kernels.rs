@@ -6,9 +6,9 @@
 //! Run with `cargo bench -p descent`; results are summarized in BENCHMARKS.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use descent::data::kernels;
 use descent::data::synth::{generate, Kind, Spec};
 use descent::engine::{batch_sums, Serial, Threads};
+use descent::kernels;
 use descent::labels::LabelEncoding;
 use descent::objective::ModelKind;
 use descent::prelude::*;

@@ -17,7 +17,7 @@ fn sum_lanes(values: &[f32], ahead: bool) -> f64 {
     for (n, line) in (&mut lines).enumerate() {
         if ahead {
             if let Some(next) = values.get(16 * n + AHEAD / 4) {
-                crate::data::prefetch::into_l2((next as *const f32).cast());
+                crate::kernels::prefetch::into_l2((next as *const f32).cast());
             }
         }
         for k in 0..8 {
@@ -45,7 +45,7 @@ fn sum_streams(values: &[f32], ahead: bool) -> f64 {
             let at = 16 * (k * q + n);
             if ahead {
                 if let Some(next) = values.get(at + AHEAD / 4) {
-                    crate::data::prefetch::into_l2((next as *const f32).cast());
+                    crate::kernels::prefetch::into_l2((next as *const f32).cast());
                 }
             }
             let line = &values[at..at + 16];

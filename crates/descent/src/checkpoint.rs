@@ -15,10 +15,10 @@
 //! `meta` is the caller's record of what the run is (its flags, a fingerprint of the data);
 //! the library stores it and gives it back, and checks only that the state fits the model.
 
-use crate::atomic;
 use crate::batches::Rng;
 use crate::divergence::Health;
 use crate::observe::SavedStates;
+use crate::output;
 use crate::step::{RuleKind, RuleState};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -162,7 +162,7 @@ impl Checkpoint {
     /// Writes the checkpoint atomically (replacing the previous one).
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_vec(self).map_err(|e| Error::io(path, e.into()))?;
-        atomic::replace(path, &text)
+        output::replace(path, &text)
     }
 }
 

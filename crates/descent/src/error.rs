@@ -111,6 +111,28 @@ pub enum Error {
         checkpoint: Option<PathBuf>,
     },
 
+    /// One of a run's inputs could not be loaded.
+    #[error("cannot load {role} {}", path.display())]
+    Input {
+        /// What the input is for (`training data`, `test data`).
+        role: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// Training on a file failed.
+    #[error("training on {} failed", path.display())]
+    Training {
+        /// The training data.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A saved model could not be understood.
     #[error("{path}: not a descent model: {reason}")]
     Model {
@@ -131,6 +153,14 @@ impl Error {
             path: path.into(),
             error,
         }
+    }
+
+    /// `error` as this library's error, when it is one: itself, or the boxed cause inside
+    /// [`Error::Input`] or [`Error::Training`] (which a chain of sources shows as a `Box`).
+    pub fn of<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e Error> {
+        error
+            .downcast_ref::<Error>()
+            .or_else(|| error.downcast_ref::<Box<Error>>().map(|b| &**b))
     }
 
     /// An [`Error::Config`] for the setting `name`.

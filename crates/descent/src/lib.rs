@@ -6,9 +6,13 @@
 //! The pipeline, one module per stage:
 //!
 //! ```text
-//! data → objective → regime (sampler) → engine → optim + schedule → train (the one loop)
-//!      → observe (trace, progress) → model (save, predict)
+//! data → objective → regime (sampler) → engine → optim + schedule → step (the update rule)
+//!      → train (the one loop) → observe (trace, progress) → model (save, predict)
 //! ```
+//!
+//! [`fit`] runs the whole pipeline from files (what `descent train` does); [`Trainer`](train::Trainer)
+//! runs the loop on data in memory or on any source of batches. The [`prelude`] holds the types
+//! most programs need.
 //!
 //! ```
 //! use descent::prelude::*;
@@ -30,7 +34,6 @@
 #![deny(missing_docs)]
 #![deny(clippy::float_cmp)]
 
-pub mod atomic;
 pub mod batches;
 pub mod bench;
 pub mod checkpoint;
@@ -38,14 +41,18 @@ pub mod data;
 pub mod divergence;
 pub mod engine;
 mod error;
+pub mod fit;
+#[cfg(feature = "fuzzing")]
 pub mod fuzz;
 pub mod hogwild;
+pub mod kernels;
 pub mod labels;
 pub mod landscape;
 pub mod model;
 pub mod objective;
 pub mod observe;
 pub mod optim;
+pub mod output;
 pub mod regime;
 pub mod schedule;
 pub mod settle;
@@ -57,14 +64,21 @@ pub mod tune;
 
 pub use error::{Error, Result};
 
-/// The types most programs need.
+/// The types most programs need: data, objectives, regimes, optimizers, schedules, the
+/// trainer and the whole-run entry point, models, observers, landscapes.
 pub mod prelude {
-    pub use crate::data::{Dataset, Row};
+    pub use crate::data::{Dataset, ReadOptions, Row};
+    pub use crate::divergence::OnDivergence;
     pub use crate::engine::{Engine, Serial, Threads};
+    pub use crate::fit::{fit, Fitted, Hooks, Mode, Optimizer, RunSpec};
+    pub use crate::landscape::Problem;
+    pub use crate::model::SavedModel;
     pub use crate::objective::{ModelKind, Objective};
+    pub use crate::observe::{Control, Observer, State};
     pub use crate::optim::{Chain, Momentum};
     pub use crate::regime::{Regime, Sampling};
-    pub use crate::schedule::Schedule;
+    pub use crate::schedule::{Schedule, ScheduleSpec};
+    pub use crate::step::RuleKind;
     pub use crate::train::{Outcome, Trainer};
     pub use crate::{Error, Result};
 }

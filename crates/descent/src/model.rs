@@ -13,10 +13,10 @@
 //! any, applied again at prediction. Maps are written in sorted key order and numbers in
 //! shortest round-trip form, so the same training gives byte-identical files.
 
-use crate::atomic::{self, Existing};
 use crate::data::{Dataset, Scaler};
 use crate::labels::LabelEncoding;
 use crate::objective::{ModelKind, Objective};
+use crate::output::{self, Existing};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -169,7 +169,7 @@ impl SavedModel {
             reason: e.to_string(),
         })?;
         text.push('\n');
-        atomic::write(path, text.as_bytes(), existing)
+        output::write(path, text.as_bytes(), existing)
     }
 
     /// The model kind.

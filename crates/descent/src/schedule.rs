@@ -64,10 +64,17 @@ pub enum Schedule {
 pub const NAMES: &str =
     "constant, inverse-time[:DECAY], invscaling[:POWER], optimal, step:EPOCHS[:GAMMA]";
 
+/// `invscaling`'s power when none is given (scikit-learn's `power_t`).
+const DEFAULT_POWER: f64 = 0.5;
+
+/// `step`'s factor when none is given (PyTorch's `StepLR` γ).
+const DEFAULT_GAMMA: f64 = 0.1;
+
 /// A schedule as a user names it, before the run's numbers are known: which schedule and
 /// its own parameters, without η₀, the L2 strength or the epoch length, which
 /// [`resolve`](ScheduleSpec::resolve) takes. Parsed from `invscaling:0.25` and the like
-/// ([`NAMES`]), and written back in that form.
+/// ([`NAMES`]), and written back in that form (without the parameters left at their
+/// defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ScheduleSpec {
     /// `constant`.
@@ -126,7 +133,7 @@ impl std::str::FromStr for ScheduleSpec {
             "optimal" => ScheduleSpec::Optimal,
             "inverse-time" => ScheduleSpec::InverseTime { decay: arg(0)? },
             "invscaling" => ScheduleSpec::InvScaling {
-                power: arg(0)?.unwrap_or(0.5),
+                power: arg(0)?.unwrap_or(DEFAULT_POWER),
             },
             _ => {
                 let epochs = arg(0)?.ok_or_else(|| bad(format!("needs a parameter: {NAMES}")))?;
@@ -135,7 +142,7 @@ impl std::str::FromStr for ScheduleSpec {
                 }
                 ScheduleSpec::Step {
                     epochs: epochs as u64,
-                    gamma: arg(1)?.unwrap_or(0.1),
+                    gamma: arg(1)?.unwrap_or(DEFAULT_GAMMA),
                 }
             }
         };
@@ -151,7 +158,11 @@ impl std::fmt::Display for ScheduleSpec {
             ScheduleSpec::Optimal => write!(f, "optimal"),
             ScheduleSpec::InverseTime { decay: None } => write!(f, "inverse-time"),
             ScheduleSpec::InverseTime { decay: Some(d) } => write!(f, "inverse-time:{d}"),
+            ScheduleSpec::InvScaling { power } if power == DEFAULT_POWER => write!(f, "invscaling"),
             ScheduleSpec::InvScaling { power } => write!(f, "invscaling:{power}"),
+            ScheduleSpec::Step { epochs, gamma } if gamma == DEFAULT_GAMMA => {
+                write!(f, "step:{epochs}")
+            }
             ScheduleSpec::Step { epochs, gamma } => write!(f, "step:{epochs}:{gamma}"),
         }
     }
@@ -257,5 +268,32 @@ impl Schedule {
                 eta0 * gamma.powi((t as u64 / every).min(i32::MAX as u64) as i32)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod spec_tests {
+    use super::*;
+
+    #[test]
+    fn specs_are_written_back_as_named() {
+        for text in [
+            "constant",
+            "optimal",
+            "inverse-time",
+            "inverse-time:0.5",
+            "invscaling",
+            "invscaling:0.25",
+            "step:3",
+            "step:3:0.5",
+        ] {
+            let spec: ScheduleSpec = text.parse().unwrap();
+            assert_eq!(spec.to_string(), text);
+            assert_eq!(spec.to_string().parse::<ScheduleSpec>().unwrap(), spec);
+        }
+        let step: ScheduleSpec = "step:2".parse().unwrap();
+        let resolved = step.resolve(1.0, 0.0, 5).unwrap();
+        assert_eq!(resolved, Schedule::parse("step:2", 1.0, 0.0, 5).unwrap());
+        assert_eq!((resolved.rate(9), resolved.rate(10)), (1.0, 0.1));
     }
 }

@@ -13,10 +13,10 @@
 //! under a partial name and renamed into place when training finishes; a checkpoint records
 //! how much of it is written, and a resumed run continues it from there.
 
-use crate::atomic::{Existing, PartialFile};
 use crate::engine::{Engine, Evaluate};
 use crate::objective::{Objective, Task};
 use crate::observe::{Control, Observer, Plan, SavedStates, State};
+use crate::output::{Existing, PartialFile};
 use crate::{Error, Result};
 use serde_json::{json, Value};
 use std::io::Write;

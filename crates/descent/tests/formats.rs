@@ -3,10 +3,10 @@
 
 mod common;
 
-use descent::atomic::Existing;
 use descent::data::summary::Summary;
 use descent::data::synth::{generate, Kind, Spec};
 use descent::data::{self, cache, libsvm, write, Dataset, Features, ReadOptions, Row};
+use descent::output::Existing;
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {

@@ -103,7 +103,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         row["bandwidth_fraction"] = json!(gbs / bandwidth[k]);
     }
     let in_cache = dense_in_cache(&args, bandwidth[0])?;
-    let (cpu, kernels) = (processor(), descent::data::kernels::build());
+    let (cpu, kernels) = (processor(), descent::kernels::build());
     let report = json!({
         "processor": cpu,
         "dense_kernels": kernels,

@@ -3,14 +3,14 @@
 //! and loss curves against epochs, updates and time, plus the distance between the methods'
 //! iterates epoch by epoch.
 
-use super::load::{load, Sources};
 use crate::args::CompareArgs;
 use crate::config::{engine, threads};
 use crate::methods::{self, Method};
 use crate::recorder::Recorder;
 use anyhow::{Context, Result};
-use descent::atomic::Existing;
 use descent::engine::{evaluate, Engine};
+use descent::fit::{load, Sources};
+use descent::output::Existing;
 use descent::prelude::*;
 use descent_report::{save, Curve, CurveFigure, PALETTE};
 use serde_json::{json, Value};
@@ -176,7 +176,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     });
     let path = out.join("comparison.json");
     let text = format!("{}\n", serde_json::to_string_pretty(&report)?);
-    descent::atomic::write(&path, text.as_bytes(), Existing::Keep)?;
+    descent::output::write(&path, text.as_bytes(), Existing::Keep)?;
     folder.commit()?;
     let path = args.out.join("comparison.json");
     if args.json {

@@ -2,8 +2,8 @@
 
 use crate::args::ConvertArgs;
 use anyhow::{Context, Result};
-use descent::atomic::Existing;
 use descent::data::{self, cache};
+use descent::output::Existing;
 use std::time::Instant;
 
 /// Runs `descent convert`.

@@ -9,18 +9,16 @@
 //! shard makes every process exit with the failures listed; an error later ends the whole
 //! job (MPI_Abort), so no process waits forever.
 
-use super::load::{load, Sources};
-use super::train::{print_summary, trace_writer, Trained};
+use super::train::{print_summary, report};
 use crate::config::TrainConfig;
 use crate::progress::Progress;
 use anyhow::{anyhow, bail, Context, Result};
-use descent::atomic::Existing;
 use descent::batches::InMemory;
 use descent::data::Dataset;
 use descent::engine::{Engine, Evaluate};
+use descent::fit::{load, saved_model, trace_writer, Fitted, Mode, RunSpec, Sources};
 use descent::labels::LabelEncoding;
 use descent::observe::Observer;
-use descent::schedule::Schedule;
 use descent::shard::{Ownership, Shard, ShardEval};
 use descent::trace::Evaluator;
 use descent::train::Trainer;
@@ -32,20 +30,21 @@ use std::path::{Path, PathBuf};
 /// Runs `descent train --engine mpi` on this process.
 pub fn run(config: TrainConfig) -> Result<()> {
     let mpi = Mpi::init().map_err(|e| anyhow!(e))?;
-    let loaded =
-        match mpi.agree(load_local(&config, mpi.rank()).map_err(|e| crate::explain::chain(&e))) {
-            Ok(loaded) => loaded,
-            Err(failures) => {
-                // Every process prints the failures before any exits (mpirun ends the job at
-                // the first non-zero exit).
-                eprintln!(
-                    "error (rank {}): the MPI job could not start:\n{failures}",
-                    mpi.rank()
-                );
-                mpi.barrier();
-                return Err(super::Reported.into());
-            }
-        };
+    let loaded = match mpi
+        .agree(load_local(&config.spec, mpi.rank()).map_err(|e| crate::explain::chain(&e)))
+    {
+        Ok(loaded) => loaded,
+        Err(failures) => {
+            // Every process prints the failures before any exits (mpirun ends the job at
+            // the first non-zero exit).
+            eprintln!(
+                "error (rank {}): the MPI job could not start:\n{failures}",
+                mpi.rank()
+            );
+            mpi.barrier();
+            return Err(super::Reported.into());
+        }
+    };
     // From here on every process takes the same decisions (on gathered numbers) or aborts.
     let shards = shard(&mpi, loaded)?;
     if let Err(error) = train(&mpi, &config, shards) {
@@ -86,14 +85,14 @@ fn rank_path(path: &Path, rank: usize) -> (PathBuf, bool) {
 
 /// What a process read, before the processes compare notes.
 struct Local {
-    loaded: super::load::Loaded,
+    loaded: descent::fit::Loaded,
     split: bool,
     path: PathBuf,
 }
 
 /// Reads this process's file (no communication: a failure here is reported by
 /// [`Mpi::agree`]).
-fn load_local(config: &TrainConfig, rank: usize) -> Result<Local> {
+fn load_local(config: &RunSpec, rank: usize) -> Result<Local> {
     let (data, split) = rank_path(&config.data, rank);
     let test = config.test.as_ref().map(|t| rank_path(t, rank).0);
     let test_labels = config.test_labels.as_ref().map(|t| rank_path(t, rank).0);
@@ -187,12 +186,16 @@ fn shard(mpi: &Mpi, local: Local) -> Result<Shards> {
 }
 
 /// Trains on this process's shard; rank 0 writes the outputs.
-fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
+fn train(mpi: &Mpi, cli: &TrainConfig, shards: Shards) -> Result<()> {
+    let config = &cli.spec;
     let rank = mpi.rank();
     let leader = rank == 0;
-    let existing = Existing::from_force(config.force);
+    let existing = config.existing();
     if leader {
-        for path in [&config.save, &config.trace].into_iter().flatten() {
+        for path in [config.save.as_ref(), config.trace.as_ref().map(|t| &t.path)]
+            .into_iter()
+            .flatten()
+        {
             existing.check(path)?;
         }
     }
@@ -213,9 +216,13 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
     let local = crate::config::engine(config.threads)?;
     let engine = mpi.engine(crate::config::engine(config.threads)?);
     let updates_per_epoch = config.regime.updates_per_epoch(samples);
+    let average_every = match config.mode {
+        Mode::Mpi { average_every } => average_every,
+        _ => None,
+    };
 
     // Local SGD: every process runs the same number of updates, on shards of equal size.
-    let averaging = match config.average_every {
+    let averaging = match average_every {
         Some(k) => {
             let smallest = mpi
                 .all_gather(train.len() as u64)
@@ -235,16 +242,11 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
     } else {
         samples
     };
-    let schedule = Schedule::parse(
-        &config.schedule,
-        config.lr,
-        config.l2,
-        if averaging.is_some() {
-            config.regime.updates_per_epoch(train.len())
-        } else {
-            updates_per_epoch
-        },
-    )?;
+    let schedule = config.schedule(if averaging.is_some() {
+        config.regime.updates_per_epoch(train.len())
+    } else {
+        updates_per_epoch
+    })?;
     let train_eval = ShardEval {
         data: &train,
         samples: trained_rows,
@@ -255,7 +257,7 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
     });
 
     let mut observers: Vec<Box<dyn Observer + '_>> = Vec::new();
-    if let Some(path) = &config.trace {
+    if let Some(trace) = &config.trace {
         let eval = Evaluator {
             engine: &engine,
             objective: objective.as_ref(),
@@ -263,11 +265,11 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
             test: test_eval.as_ref().map(|t| t as &dyn Evaluate),
         };
         let write = leader.then_some(existing);
-        let writer = trace_writer(config, path, updates_per_epoch, eval, write)?;
+        let writer = trace_writer(config, trace, updates_per_epoch, eval, write)?;
         observers.push(Box::new(writer));
     }
     if leader {
-        observers.push(Box::new(Progress::new(config.quiet || config.json)));
+        observers.push(Box::new(Progress::new(cli.quiet || cli.json)));
     }
     let mut observer_refs: Vec<&mut dyn Observer> =
         observers.iter_mut().map(|o| o.as_mut() as _).collect();
@@ -294,7 +296,7 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
     let outcome = trainer
         .fast_paths(false)
         .schedule(schedule)
-        .optimizer(config.chain())
+        .optimizer(config.optimizer.chain())
         .average(config.average)
         .epochs(config.epochs)
         .on_divergence(config.on_divergence)
@@ -311,20 +313,29 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
     if !leader {
         return Ok(());
     }
-    let trained = Trained {
-        config,
-        objective: objective.as_ref(),
-        outcome: &outcome,
-        train: &train_result,
-        test: test_result.as_ref(),
+    let mut model = saved_model(config, objective.as_ref(), &outcome.theta, &encoding);
+    model.scaler = scaler;
+    if let Some(path) = &config.save {
+        model.save(path, existing)?;
+    }
+    let fitted = Fitted {
+        outcome,
+        train: train_result,
+        test: test_result,
+        model,
+        samples,
+        features: objective.n_features(),
+        parameters: objective.dim(),
+        load_seconds,
+        engine: engine.name(),
+        loss_growth: None,
     };
-    trained.save(&encoding, scaler, None, existing)?;
-    if config.json {
-        let mut report = trained.report(&engine.name(), samples, load_seconds);
+    if cli.json {
+        let mut report = report(config, &fitted);
         report.insert("ranks".into(), json!(mpi.size()));
         report.insert(
             "algorithm".into(),
-            json!(match config.average_every {
+            json!(match average_every {
                 Some(k) => format!("local SGD, models averaged every {k} updates"),
                 None => "synchronous data-parallel".into(),
             }),
@@ -333,9 +344,9 @@ fn train(mpi: &Mpi, config: &TrainConfig, shards: Shards) -> Result<()> {
     } else {
         print_summary(
             config,
-            &outcome,
-            &train_result,
-            test_result.as_ref(),
+            &fitted.outcome,
+            &fitted.train,
+            fitted.test.as_ref(),
             load_seconds,
         );
         println!("{} ranks: {}", mpi.size(), engine.name());

@@ -3,10 +3,10 @@
 
 use crate::args::GenArgs;
 use anyhow::{Context, Result};
-use descent::atomic::{AtomicFile, Existing};
 use descent::data::synth::{self, Kind, Spec, BLOCK_ROWS};
 use descent::data::{write, Format};
 use descent::landscape::{Problem, PROBLEMS};
+use descent::output::{AtomicFile, Existing};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -126,7 +126,7 @@ fn write_problem(args: &GenArgs, started: Instant) -> Result<()> {
             anyhow::bail!("{} samples are written as CSV or LibSVM", args.kind)
         }
     }
-    descent::atomic::write(&args.out, text.as_bytes(), Existing::from_force(args.force))
+    descent::output::write(&args.out, text.as_bytes(), Existing::from_force(args.force))
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!(
         "wrote {}: {} samples of the {} problem (bias {}) in {:.2} s",

@@ -8,13 +8,12 @@ mod distributed;
 mod gen;
 mod inspect;
 pub mod landscape;
-pub mod load;
 mod predict;
 mod train;
 
 use crate::args::{Cli, Command};
 use anyhow::Result;
-use descent::atomic::{Existing, OutputDir};
+use descent::output::{Existing, OutputDir};
 
 /// An error already printed (by every process of an MPI job): exit non-zero, print nothing
 /// more.

@@ -20,7 +20,7 @@ mod stats;
 
 use crate::args::DemoArgs;
 use anyhow::{Context as _, Result};
-use descent::atomic::Existing;
+use descent::output::Existing;
 use descent_report::html::{Cell, FigureRef, Outcome, Report, Section};
 use descent_report::Figure;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -255,7 +255,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             started.elapsed().as_secs_f64()
         ),
     };
-    descent::atomic::write(
+    descent::output::write(
         &ctx.out.join("index.html"),
         report.html().as_bytes(),
         Existing::Keep,
@@ -270,7 +270,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         "processor": descent::bench::processor(),
         "claims": claims,
     });
-    descent::atomic::write(
+    descent::output::write(
         &ctx.out.join("results.json"),
         format!("{}\n", serde_json::to_string_pretty(&results)?).as_bytes(),
         Existing::Keep,

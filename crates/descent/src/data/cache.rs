@@ -19,7 +19,7 @@
 
 use super::npy;
 use super::{Dataset, Entry, Features, Source};
-use crate::atomic::{Existing, OutputDir};
+use crate::output::{Existing, OutputDir};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -103,7 +103,7 @@ pub fn write(data: &Dataset, out: &Path, existing: Existing) -> Result<()> {
         path: out.to_path_buf(),
         reason: e.to_string(),
     })?;
-    crate::atomic::write(&dir.join(META), text.as_bytes(), Existing::Keep)?;
+    crate::output::write(&dir.join(META), text.as_bytes(), Existing::Keep)?;
     folder.commit()
 }
 

@@ -8,7 +8,7 @@
 
 use super::chunks::Mapped;
 use super::{Dataset, Features, Source};
-use crate::atomic::{AtomicFile, Existing};
+use crate::output::{AtomicFile, Existing};
 use crate::{Error, Result};
 use std::path::Path;
 

@@ -36,7 +36,7 @@ impl Row<'_> {
     #[inline]
     pub fn dot(&self, w: &[f64]) -> f64 {
         match *self {
-            Row::Dense(x) => super::kernels::dot(x, w),
+            Row::Dense(x) => crate::kernels::dot(x, w),
             Row::Sparse(entries) => super::sparse::dot(entries, w),
         }
     }
@@ -47,7 +47,7 @@ impl Row<'_> {
     #[inline]
     pub fn dot_and_squared_norm(&self, w: &[f64]) -> (f64, f64) {
         match *self {
-            Row::Dense(x) => super::kernels::dot_and_squared_norm(x, w),
+            Row::Dense(x) => crate::kernels::dot_and_squared_norm(x, w),
             Row::Sparse(entries) => super::sparse::dot_and_squared_norm(entries, w),
         }
     }
@@ -73,7 +73,7 @@ impl Row<'_> {
     #[inline]
     pub fn axpy(&self, a: f64, out: &mut [f64]) {
         match *self {
-            Row::Dense(x) => super::kernels::axpy(a, x, out),
+            Row::Dense(x) => crate::kernels::axpy(a, x, out),
             Row::Sparse(entries) => super::sparse::axpy(a, entries, out),
         }
     }
@@ -91,10 +91,10 @@ impl Row<'_> {
     }
 
     /// ‖x‖²: of a sparse row in four interleaved partial sums, of a dense one in the lanes of
-    /// [`kernels::dot`](super::kernels::dot).
+    /// [`kernels::dot`](crate::kernels::dot).
     pub fn squared_norm(&self) -> f64 {
         match *self {
-            Row::Dense(x) => super::kernels::squared_norm(x),
+            Row::Dense(x) => crate::kernels::squared_norm(x),
             Row::Sparse(entries) => super::sparse::squared_norm(entries),
         }
     }

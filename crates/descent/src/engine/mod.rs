@@ -86,6 +86,15 @@ pub struct Evaluation {
     pub accuracy: Option<f64>,
 }
 
+/// The engine for `threads` threads: [`Serial`] for one, else [`Threads`].
+pub fn with_threads(threads: usize) -> crate::Result<Box<dyn Engine>> {
+    Ok(if threads > 1 {
+        Box::new(Threads::new(threads)?)
+    } else {
+        Box::new(Serial)
+    })
+}
+
 /// Evaluates f(θ) (and accuracy, for classifiers) on all of `data`.
 pub fn evaluate(
     engine: &dyn Engine,

@@ -1,7 +1,8 @@
 //! A linear model `m = wᵀx + b` under a [`MarginLoss`]: least squares, logistic, hinge.
 
 use super::{MarginLoss, MarginModel, Objective, Task, L2};
-use crate::data::{kernels, Dataset, Features, Row};
+use crate::data::{Dataset, Features, Row};
+use crate::kernels;
 
 /// A pass over listed dense rows asks for the rows this many places ahead (16 and 32
 /// measured alike).

@@ -132,7 +132,7 @@ pub fn logistic(z: f64) -> (f64, f64) {
 #[inline]
 pub fn logistic4(z: [f64; 4]) -> ([f64; 4], [f64; 4]) {
     #[cfg(target_arch = "x86_64")]
-    if crate::data::kernels::has_avx2() {
+    if crate::kernels::has_avx2() {
         // SAFETY: the processor supports AVX2 (checked at run time).
         return unsafe { avx2::logistic4(z[0], z[1], z[2], z[3]) };
     }

@@ -19,7 +19,8 @@
 
 use super::{Exact, RuleKind, RuleState, UpdateRule};
 use crate::batches::Batch;
-use crate::data::{kernels, Dataset, Row};
+use crate::data::{Dataset, Row};
+use crate::kernels;
 use crate::objective::MarginModel;
 use crate::optim::Average;
 use crate::{Error, Result};
@@ -310,7 +311,7 @@ impl<'a> LazyLinear<'a> {
     }
 
     /// `(x·v, ‖x‖²)` (‖x‖² only when `norm`, else 0), asking for the rows of the walk ahead
-    /// (`rest` of this batch, `then` the next batches), as `data::prefetch` describes: a dense
+    /// (`rest` of this batch, `then` the next batches), as `kernels::prefetch` describes: a dense
     /// row ahead line by line through the dot product's loop; sparse rows after it, while the
     /// step waits for its loss derivative, so that a prefetch that has to wait for a free miss
     /// buffer holds nothing up (3-6% of a shuffled SGD epoch against asking before the

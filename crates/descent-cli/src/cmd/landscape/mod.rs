@@ -6,13 +6,13 @@
 use crate::args::LandscapeArgs;
 use crate::methods::{self, Method};
 use anyhow::{bail, Context, Result};
-use descent::atomic::Existing;
 use descent::data::Dataset;
 use descent::engine::{evaluate, Serial};
 use descent::landscape::minima::{self, Minimum};
 use descent::landscape::noise::GradientNoise;
 use descent::landscape::{Grid, PathRecorder};
 use descent::objective::Objective;
+use descent::output::Existing;
 use descent::prelude::*;
 use descent_report::{
     save, Marker, MarkerKind, NoiseFigure, NoisePanel, PathLine, SurfaceFigure, SurfacePanel,
@@ -242,7 +242,7 @@ pub fn run(args: LandscapeArgs) -> Result<()> {
         "files": written.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect::<Vec<_>>(),
     });
     let path = out.join("landscape.json");
-    descent::atomic::write(
+    descent::output::write(
         &path,
         format!("{}\n", serde_json::to_string_pretty(&report)?).as_bytes(),
         Existing::Keep,

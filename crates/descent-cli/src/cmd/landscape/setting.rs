@@ -1,10 +1,10 @@
 //! What a landscape is drawn for: a built-in problem, or the user's data.
 
 use crate::args::LandscapeArgs;
-use crate::cmd::load::{load, Sources};
 use anyhow::{bail, Result};
 use descent::data::Dataset;
 use descent::engine::{evaluate, Serial};
+use descent::fit::{load, Sources};
 use descent::landscape::minima;
 use descent::landscape::{Problem, Window};
 use descent::objective::Objective;

@@ -15,7 +15,9 @@
 //! adds the previous four rows' gradient terms, each with the bits of [`dot`] and [`axpy4`].
 
 #[cfg(target_arch = "x86_64")]
-use super::prefetch::into_l2;
+pub(crate) mod prefetch;
+
+use prefetch::into_l2;
 
 /// Independent partial sums of the dot product.
 pub const LANES: usize = 16;

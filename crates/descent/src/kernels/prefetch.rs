@@ -38,7 +38,7 @@
 //!
 //! These are hints: they change no result, only when memory is read.
 
-use super::{Dataset, Features, Row};
+use crate::data::{Dataset, Features, Row};
 
 /// Rows this many steps ahead are asked into L2.
 const FAR: usize = 24;
@@ -101,7 +101,7 @@ impl Dataset {
 
     /// For a step on a dense row of a walk whose next rows are `rest`, then `then`: the row
     /// four steps ahead, for the step to ask for line by line through its arithmetic
-    /// ([`kernels::dot_and_squared_norm_ahead`](super::kernels::dot_and_squared_norm_ahead)),
+    /// ([`kernels::dot_and_squared_norm_ahead`](super::dot_and_squared_norm_ahead)),
     /// and its target asked for now (empty when the walk ends sooner or the rows are sparse).
     #[inline]
     pub fn dense_row_ahead(&self, rest: &[usize], then: &[usize]) -> &[f32] {

@@ -1,14 +1,16 @@
-//! Loading training and test data for a run: read, standardize (fitted on the training data),
-//! encode the labels for the model. Shared by `train` and `compare`.
+//! Reading a run's training and test data: read, standardize (fitted on the training data),
+//! encode the labels for the model. Shared by [`fit`](super::fit) and every command that
+//! trains or evaluates on files.
 
-use anyhow::{Context, Result};
-use descent::data::{self, Dataset, ReadOptions, Scaler};
-use descent::labels::LabelEncoding;
-use descent::objective::ModelKind;
+use crate::data::{self, Dataset, ReadOptions, Scaler};
+use crate::labels::LabelEncoding;
+use crate::objective::ModelKind;
+use crate::{Error, Result};
 use std::path::Path;
 use std::time::Instant;
 
 /// Where the data of a run comes from and how to prepare it.
+#[derive(Debug, Clone, Copy)]
 pub struct Sources<'a> {
     /// The training file.
     pub data: &'a Path,
@@ -38,11 +40,19 @@ pub struct Loaded {
     pub load_seconds: f64,
 }
 
+/// `error` as a failure to load the `role` data at `path`.
+fn loading<'a>(role: &'static str, path: &'a Path) -> impl FnOnce(Error) -> Error + 'a {
+    move |error| Error::Input {
+        role,
+        path: path.to_path_buf(),
+        source: Box::new(error),
+    }
+}
+
 /// Reads and prepares the training (and test) data.
 pub fn load(s: &Sources<'_>) -> Result<Loaded> {
     let started = Instant::now();
-    let mut train = data::read(s.data, s.read)
-        .with_context(|| format!("cannot load training data {}", s.data.display()))?;
+    let mut train = data::read(s.data, s.read).map_err(loading("training data", s.data))?;
     let load_seconds = started.elapsed().as_secs_f64();
     let scaler = if s.standardize {
         let scaler = Scaler::fit(&train)?;
@@ -79,8 +89,7 @@ pub fn load_test(
         labels: s.test_labels.map(Path::to_path_buf),
         ..s.read.clone()
     };
-    let mut test = data::read(path, &options)
-        .with_context(|| format!("cannot load test data {}", path.display()))?;
+    let mut test = data::read(path, &options).map_err(loading("test data", path))?;
     test.conform_to(dim, s.data)?;
     if let Some(scaler) = scaler {
         scaler.apply(&mut test)?;
