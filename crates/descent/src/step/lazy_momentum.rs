@@ -199,9 +199,7 @@ impl<'a> LazyMomentum<'a> {
     /// (may be empty): they are asked for while the update computes.
     pub fn step(
         &mut self,
-        data: &Dataset,
-        rows: &[usize],
-        ahead: &[usize],
+        (data, rows, ahead): (&Dataset, &[usize], &[usize]),
         eta: f64,
         want_loss: bool,
     ) -> f64 {
@@ -351,7 +349,7 @@ impl UpdateRule for LazyMomentumRule<'_> {
 
     fn step(&mut self, batch: Batch<'_>, lr: f64, _n: u64, want_loss: bool) -> f64 {
         self.lazy
-            .step(batch.data, batch.rows, batch.ahead, lr, want_loss)
+            .step((batch.data, batch.rows, batch.ahead), lr, want_loss)
     }
 
     fn materialize(&mut self) {
@@ -500,7 +498,7 @@ mod tests {
                         (0..size).map(|k| (n * 17 + k * 5) % data.len()).collect();
                     let eta = 0.05 / (1.0 + 0.01 * n as f64);
                     let det_before = lazy.p[0] * lazy.p[3] - lazy.p[1] * lazy.p[2];
-                    let a = lazy.step(&data, &rows, &[], eta, true);
+                    let a = lazy.step((&data, &rows, &[]), eta, true);
                     let det_after = lazy.p[0] * lazy.p[3] - lazy.p[1] * lazy.p[2];
                     written_out |= det_after.abs() > det_before.abs();
                     let b = reference_step(
@@ -551,7 +549,7 @@ mod tests {
         for n in 0..20usize {
             let rows = [n % 40, (n * 7 + 3) % 40];
             let eta = if n % 4 == 1 { 0.5 } else { 0.01 };
-            let a = lazy.step(&data, &rows, &[], eta, true);
+            let a = lazy.step((&data, &rows, &[]), eta, true);
             let b = reference_step(&model, &data, &rows, eta, (0.9, true), &mut theta, &mut buf);
             close("loss", a, b);
         }
@@ -568,13 +566,8 @@ mod tests {
         let model = Linear::new(Logistic, 30, true, L2::new(1e-2));
         let mut lazy = LazyMomentum::new(&model, &[0.05; 31], None, 0.9, false);
         let step = |lazy: &mut LazyMomentum<'_>, n: usize| {
-            lazy.step(
-                &data,
-                &[n % 40, (n * 3) % 40],
-                &[],
-                0.1,
-                n.is_multiple_of(2),
-            )
+            let rows = [n % 40, (n * 3) % 40];
+            lazy.step((&data, &rows, &[]), 0.1, n.is_multiple_of(2))
         };
         (0..50).for_each(|n| {
             step(&mut lazy, n);

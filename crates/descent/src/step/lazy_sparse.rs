@@ -138,11 +138,14 @@ impl<'a> LazyLinear<'a> {
                 })
             }
         }
-        self.v = state.v;
-        self.s = state.s;
-        self.b = state.b;
-        self.v_norm2 = state.v_norm2;
-        self.average = state.average;
+        let LazyState {
+            v,
+            s,
+            b,
+            v_norm2,
+            average,
+        } = state;
+        (self.v, self.s, self.b, self.v_norm2, self.average) = (v, s, b, v_norm2, average);
         Ok(())
     }
 
@@ -190,7 +193,7 @@ impl<'a> LazyLinear<'a> {
     ) -> f64 {
         match (rows, &self.average) {
             ([i], None) => self.step_single(data, *i, ahead, eta, want_loss),
-            _ => self.step_batch(data, rows, ahead, eta, n, want_loss),
+            _ => self.step_batch(data, (rows, ahead), (eta, n), want_loss),
         }
     }
 
@@ -231,10 +234,8 @@ impl<'a> LazyLinear<'a> {
     fn step_batch(
         &mut self,
         data: &Dataset,
-        rows: &[usize],
-        ahead: &[usize],
-        eta: f64,
-        n: u64,
+        (rows, ahead): (&[usize], &[usize]),
+        (eta, n): (f64, u64),
         want_loss: bool,
     ) -> f64 {
         let size = rows.len().max(1) as f64;
@@ -601,7 +602,7 @@ pub(crate) mod tests {
                 let rate = eta / (1.0 + 0.01 * n as f64);
                 let want = n % 3 == 0;
                 let a = single.step(&data, &[i], &[], rate, n, want);
-                let b = batch.step_batch(&data, &[i], &[], rate, n, want);
+                let b = batch.step_batch(&data, (&[i], &[]), (rate, n), want);
                 assert_eq!(a.to_bits(), b.to_bits(), "loss at update {n}");
                 rescaled |= single.s.to_bits() == 1f64.to_bits() && n > 1;
             }
