@@ -25,7 +25,7 @@ pub enum Command {
     /// threads on dense and sparse data, as a fraction of the bandwidth.
     Bench(BenchArgs),
     /// Put every claim about full-batch GD and SGD to the test on built-in data: an HTML
-    /// report with figures and results.json (about 70 s on 2 cores; --quick about 5 s).
+    /// report with figures and results.json (a minute or two on 2 cores; --quick is a smoke test).
     Demo(DemoArgs),
     /// Train a model on a data file.
     #[command(allow_negative_numbers = true, args_override_self = true)]

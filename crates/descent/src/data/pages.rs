@@ -3,9 +3,8 @@
 //! SGD reads rows in random order, so nearly every row lies on a page whose address
 //! translation is not cached: with 4 KiB pages a 170 MB data set spans 41,000 pages, far more
 //! than the processor's translation buffer holds, and each row waits for a page-table walk on
-//! top of the memory access. With 2 MiB pages the same data spans 85, which all fit. Measured on
-//! one shuffled SGD epoch over 300,000 RCV1-like rows (2-core x86_64, Linux with transparent
-//! huge pages in its default `madvise` mode): 0.085 → 0.058 s in a stand-alone loop.
+//! top of the memory access. With 2 MiB pages the same data spans 85, which all fit (the gain
+//! on a shuffled SGD epoch is in BENCHMARKS.md, "Measurements behind the code's constants").
 //!
 //! The kernel is asked (`madvise(MADV_HUGEPAGE)`) before the memory is first written, so pages
 //! come huge from the start; the advice changes nothing but speed, and where it is not

@@ -9,8 +9,8 @@
 //! nothing is detected at run time): one instruction widens the values of two nonzeros to
 //! f64, where the portable loop widens each alone and then shuffles the lanes together. The
 //! operations and their order are the same, so the bits are (tested against the portable
-//! loops). Measured in a shuffled SGD epoch over RCV1-like rows (70 nonzeros), this is 7-9%
-//! of the epoch: SGD is bound by these loops once its rows are read ahead.
+//! loops). SGD is bound by these loops once its rows are read ahead (BENCHMARKS.md has what
+//! the SSE2 form gained).
 
 use super::Entry;
 

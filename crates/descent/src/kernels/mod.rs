@@ -434,12 +434,10 @@ pub fn dot(x: &[f32], w: &[f64]) -> f64 {
 }
 
 /// [`dot`] (the same bits) that also asks for the row `ahead` from memory, one cache line per
-/// 16 entries of `x` read, so that a pass over many rows keeps memory busy while it computes.
-/// Measured on 200,000 rows of 256 features from memory, one thread, four rows per pass as
-/// the batch gradient does: 143-149 ns per row without asking, 105-108 ns asking for each next
-/// row here, 86-91 ns asking for the first half here and the second half in [`axpy4_ahead`]
-/// (at an even pace; one burst of prefetches per four rows gained nothing; data in 4 KiB
-/// pages). Only the AVX2 build asks; elsewhere this is [`dot`].
+/// 16 entries of `x` read, so that a pass over many rows keeps memory busy while it computes:
+/// the first half of the row here and the second half in [`axpy4_ahead`], at an even pace
+/// (one burst of prefetches per four rows gained nothing; BENCHMARKS.md has the figures).
+/// Only the AVX2 build asks; elsewhere this is [`dot`].
 #[inline]
 pub fn dot_ahead(x: &[f32], w: &[f64], ahead: &[f32]) -> f64 {
     #[cfg(target_arch = "x86_64")]

@@ -1,40 +1,29 @@
 //! Reading rows ahead of a walk in random order.
 //!
 //! SGD visits rows in a shuffled order, so each row is a cache miss unless it is asked for
-//! early. How early, and into which cache, was measured on one shuffled SGD epoch over
-//! 300,000 RCV1-like rows (70 nonzeros, 560 bytes each; 2-core x86_64, data in huge pages):
+//! early. The choices below were each measured (BENCHMARKS.md, "Measurements behind the
+//! code's constants": prefetching); here is why each one holds:
 //!
-//! - The next row into L1: 0.078 s (reading the rows alone, without arithmetic: 0.057 s;
-//!   with no prefetch at all, 0.10 s). Asking further ahead into L1 gains nothing, not even
-//!   for the reads alone (0.057 s at distance 1 as at 8): a core has few slots for loads
-//!   that miss L1, and rows in flight there crowd out the weights' loads.
-//! - The row [`FAR`] steps ahead into L2, whose miss queue is deeper: 0.058-0.065 s (reads
-//!   alone: 0.039 s), for 16 to 32 steps alike; also asking for the next row into L1 then
-//!   changes nothing measurable, so only this is done.
-//! - Where a row is stored (its `indptr` entry) and its target a few steps before the row
-//!   itself, so the row's address is at hand when its prefetch is issued: without this, five
-//!   epochs take 0.58 s instead of 0.32 s (the prefetch of the row waits for its address).
-//!
+//! - Only the row [`FAR`] steps ahead, into L2. Asking further ahead into L1 gains nothing: a
+//!   core has few slots for loads that miss L1, and rows in flight there crowd out the
+//!   weights' loads; L2's miss queue is deeper, and distances of 16 to 32 steps are alike.
+//! - Where a row is stored (its `indptr` entry) and its target are asked for a few steps
+//!   before the row itself, so the row's address is at hand when its prefetch is issued
+//!   (else the prefetch of the row waits for its address).
 //! - When: the SGD step asks once it has its margin, while it waits for the loss derivative: a
-//!   prefetch that has to wait for a free miss buffer then holds nothing up (3-6% of an epoch
-//!   against asking before the margin, in a stand-alone loop; with the single-sample step,
-//!   five epochs 0.305-0.316 → 0.284-0.293 s). The batch source only says which rows come
-//!   next ([`Batch::ahead`](crate::batches::Batch::ahead)).
+//!   prefetch that has to wait for a free miss buffer then holds nothing up. The batch source
+//!   only says which rows come next ([`Batch::ahead`](crate::batches::Batch::ahead)).
 //! - A batch gradient asks for its own rows ahead as it goes, but not past its last row, so a
 //!   mini-batch step first asks for the first rows of the next batch
-//!   ([`Dataset::read_next_batch`]: as many as the batch holds, up to 16). Two epochs on
-//!   200,000 × 256 floats, one thread: batches of 4 0.156-0.160 → 0.121 s, of 8 0.147-0.148 →
-//!   0.100-0.104 s, of 64 0.090-0.093 → 0.076-0.079 s; from 512 on and on sparse batches of
-//!   2,048 and more, no change.
+//!   ([`Dataset::read_next_batch`]: as many as the batch holds, up to 16); it pays for small
+//!   batches, and changes nothing from a few hundred rows on.
 //! - SGD over dense rows (1 KiB each for 256 floats) asks for the row [`DENSE_FAR`] steps ahead
-//!   through its own dot-product loop, a line per 16 values, as the batch gradient does: sixteen
-//!   prefetches in one burst held the step up whenever the core had no free miss buffer. Two
-//!   epochs over 200,000 × 256 floats: 0.121-0.123 → 0.091-0.099 s (averaged SGD 0.153-0.162 →
-//!   0.124-0.131 s); distances 2-24 rows were alike.
+//!   through its own dot-product loop, a line per 16 values, as the batch gradient does:
+//!   sixteen prefetches in one burst held the step up whenever the core had no free miss
+//!   buffer.
 //! - Mini-batches on the O(nnz) path visit rows in random order too: their margins ask for
 //!   the rows ahead the same way, across the end of the batch into the next ones
-//!   ([`Dataset::read_upcoming_across`]). Three epochs of `minibatch:8`, `:64` and `:256`
-//!   on the rows above took 0.55-0.59 s without it, 0.23-0.26 s with it (SGD: 0.20-0.22 s).
+//!   ([`Dataset::read_upcoming_across`]).
 //!
 //! These are hints: they change no result, only when memory is read.
 

@@ -182,6 +182,7 @@ impl<'a> LazyLinear<'a> {
     /// margin is not finite, so divergence is still caught). `ahead` lists the rows the walk
     /// visits next (may be empty): they are read ahead while the step waits for its loss
     /// derivative.
+    #[inline]
     pub fn step(
         &mut self,
         data: &Dataset,
@@ -199,8 +200,8 @@ impl<'a> LazyLinear<'a> {
 
     /// [`step`](Self::step) for one sample without averaging (plain SGD): the batch step's
     /// operations for |B| = 1, in the same order, so the same bits (tested), without its
-    /// loops over the batch and the averaging bookkeeping (5% of an SGD epoch on data in
-    /// cache).
+    /// loops over the batch and the averaging bookkeeping, which are a measurable part of an
+    /// SGD epoch on data in cache.
     fn step_single(
         &mut self,
         data: &Dataset,
@@ -273,7 +274,8 @@ impl<'a> LazyLinear<'a> {
             .map_or(1.0, |a| (1.0 - mu.unwrap_or(0.0)) * a.a);
         let first_average = self.average.as_ref().is_some_and(|a| a.count == 1);
         let mut d_sum = 0.0;
-        // A multiply, not a division, after each derivative (5% of a shuffled SGD epoch).
+        // A multiply, not a division, after each derivative (a division's latency would be on
+        // every sample's path).
         let per_unit = step_per_unit(eta, size, self.s);
         for (k, &i) in rows.iter().enumerate() {
             let d = self.scratch[k];
@@ -315,8 +317,7 @@ impl<'a> LazyLinear<'a> {
     /// (`rest` of this batch, `then` the next batches), as `kernels::prefetch` describes: a dense
     /// row ahead line by line through the dot product's loop; sparse rows after it, while the
     /// step waits for its loss derivative, so that a prefetch that has to wait for a free miss
-    /// buffer holds nothing up (3-6% of a shuffled SGD epoch against asking before the
-    /// margins).
+    /// buffer holds nothing up.
     fn dot_reading_ahead(
         &self,
         data: &Dataset,
@@ -377,7 +378,7 @@ impl<'a> LazyLinear<'a> {
         let (v, v_norm2) = (&mut self.v, &mut self.v_norm2);
         match closed_form {
             // ‖v − c·x‖² = ‖v‖² − 2c·x·v + c²‖x‖² costs O(1) instead of a chain of dependent
-            // additions over the nonzeros (measured: 22% of a sparse SGD epoch).
+            // additions over the nonzeros, a large part of a sparse SGD epoch.
             Some((xv, xx)) => {
                 // v − step·x, as v + (−step)·x: the same bits, in the row kernel.
                 x.axpy(-step, v);

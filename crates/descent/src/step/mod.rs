@@ -10,7 +10,8 @@
 //! | [`lazy_momentum`] | (θⱼ, bufⱼ) = P·yⱼ | O(nnz of the batch) | the same, sparse rows, one momentum stage, no averaging |
 //!
 //! [`choose`] decides which, from what the run is ([`Situation`]); the trainer builds that
-//! rule once ([`build`]) and never asks again. A rule saves its state in one generic form
+//! rule once ([`build_into`], which hands it to the loop compiled for that rule type, so no
+//! update pays a virtual call) and never asks again. A rule saves its state in one generic form
 //! ([`RuleState`]: the iterate, the average, each chain stage's named buffers), plus its own
 //! representation for a bit-for-bit continuation when the same rule resumes it; any rule
 //! resumes any other's state from the generic part, to rounding.
@@ -201,25 +202,35 @@ pub trait UpdateRule {
     }
 }
 
-/// Builds the rule `choice` names, starting from `theta`, with the optimizer `chain`
-/// (which the generic rule runs and the O(nnz) momentum rule reads) and averaging from update
-/// `average`.
-pub fn build<'a>(
+/// What runs with a rule that [`build_into`] builds, compiled once per rule type (the
+/// training loop, so that its step is a direct call, not a virtual one per update).
+pub trait WithRule<'a> {
+    /// What it gives.
+    type Output;
+    /// Runs with `rule`.
+    fn with<R: UpdateRule + 'a>(self, rule: R) -> Self::Output;
+}
+
+/// Builds the rule `choice` names, starting from `theta`, with the optimizer `chain` (which
+/// the generic rule runs and the O(nnz) momentum rule reads) and averaging from update
+/// `average` (the generic rule where the objective or chain does not fit a fast one), and
+/// hands it to `with`.
+pub fn build_into<'a, W: WithRule<'a>>(
     choice: RuleKind,
     (objective, engine): (&'a dyn Objective, &'a dyn Engine),
     chain: Chain,
-    theta: Vec<f64>,
-    average: Option<u64>,
-) -> Box<dyn UpdateRule + 'a> {
+    (theta, average): (Vec<f64>, Option<u64>),
+    with: W,
+) -> W::Output {
     let model = objective.margin_model();
     match (choice, model, chain.lazy_form()) {
         (RuleKind::LazySparse, Some(model), _) => {
-            Box::new(lazy_sparse::LazySparseRule::new(model, theta, average))
+            with.with(lazy_sparse::LazySparseRule::new(model, theta, average))
         }
-        (RuleKind::LazyMomentum, Some(model), LazyForm::Momentum { mu, nesterov }) => Box::new(
+        (RuleKind::LazyMomentum, Some(model), LazyForm::Momentum { mu, nesterov }) => with.with(
             lazy_momentum::LazyMomentumRule::new(model, theta, mu, nesterov),
         ),
-        _ => Box::new(generic::GenericRule::new(
+        _ => with.with(generic::GenericRule::new(
             (objective, engine),
             chain,
             theta,

@@ -39,7 +39,7 @@ use crate::observe::{Observer, Plan};
 use crate::optim::Chain;
 use crate::regime::{Regime, Sampling};
 use crate::schedule::Schedule;
-use crate::step::{self, lazy_sparse, Choice, RuleKind, Situation};
+use crate::step::{self, lazy_sparse, Choice, RuleKind, Situation, UpdateRule, WithRule};
 use crate::{Error, Result};
 use recovery::Recovery;
 use run::Run;
@@ -80,6 +80,30 @@ pub trait Consensus {
     fn every(&self) -> u64;
     /// Replaces `theta` by the mean of every process's `theta`.
     fn average(&self, theta: &mut [f64]) -> Result<()>;
+}
+
+/// The loop, waiting for its rule ([`step::build_into`]).
+struct Drive<'t, 's, 'o, 'p> {
+    trainer: Trainer<'t>,
+    source: &'s mut dyn Batches,
+    observers: &'o mut [&'p mut dyn Observer],
+    plan: Plan,
+    choice: Choice,
+}
+
+impl<'t> WithRule<'t> for Drive<'t, '_, '_, '_> {
+    type Output = Result<Outcome>;
+
+    fn with<R: UpdateRule + 't>(self, rule: R) -> Result<Outcome> {
+        let Drive {
+            trainer,
+            source,
+            observers,
+            plan,
+            choice,
+        } = self;
+        trainer.drive(rule, source, observers, (plan, choice))
+    }
 }
 
 /// The data a run trains on.
@@ -255,15 +279,66 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// The loop: draw a batch, step, observe; checkpoints, divergence and model averaging
-    /// are helpers beside it.
+    /// Chooses the update rule and runs the loop with it.
     fn run_on(
         mut self,
         source: &mut dyn Batches,
         observers: &mut [&mut dyn Observer],
     ) -> Result<Outcome> {
         self.check(source)?;
-        let (mut run, plan, choice) = self.start(source, observers)?;
+        let objective = self.objective;
+        let (m, dim) = (source.samples(), objective.dim());
+        let theta = self
+            .initial
+            .take()
+            .unwrap_or_else(|| objective.initial_parameters(self.seed));
+        let plan = Plan {
+            samples: m,
+            dim,
+            updates_per_epoch: source.updates_per_epoch(),
+            epochs: self.epochs,
+        };
+        let most = if source.sparse() {
+            lazy_sparse::MAX_BATCH
+        } else {
+            lazy_sparse::MAX_DENSE_BATCH
+        };
+        let choice = step::choose(&Situation {
+            margin_model: objective.margin_model().is_some(),
+            sparse: source.sparse(),
+            small_batches: m as u64 <= most as u64 * plan.updates_per_epoch,
+            fast_rules: self.fast_paths,
+            consensus: self.consensus.is_some(),
+            chain: self.chain.lazy_form(),
+            averaging: self.average.is_some(),
+        });
+        let (engine, chain, average) = (self.engine, std::mem::take(&mut self.chain), self.average);
+        let drive = Drive {
+            trainer: self,
+            source,
+            observers,
+            plan,
+            choice: choice.clone(),
+        };
+        step::build_into(
+            choice.rule,
+            (objective, engine),
+            chain,
+            (theta, average),
+            drive,
+        )
+    }
+
+    /// The loop: draw a batch, step, observe; checkpoints, divergence and model averaging
+    /// are helpers beside it.
+    fn drive<R: UpdateRule>(
+        mut self,
+        rule: R,
+        source: &mut dyn Batches,
+        observers: &mut [&mut dyn Observer],
+        (plan, choice): (Plan, Choice),
+    ) -> Result<Outcome> {
+        let mut run = self.start(rule, source, observers, &plan)?;
         let watch = Watch::new(observers);
         let mut recovery = Recovery::new(&self, &run, observers)?;
         run.clock.start();
@@ -297,50 +372,16 @@ impl<'a> Trainer<'a> {
         self.finish(run, observers, choice)
     }
 
-    /// Chooses the update rule and goes to the first update: the start, or the checkpoint's
-    /// state.
-    fn start<'r>(
+    /// Goes to the first update with `rule`: the start, or the checkpoint's state.
+    fn start<R: UpdateRule>(
         &mut self,
+        rule: R,
         source: &mut dyn Batches,
         observers: &mut [&mut dyn Observer],
-    ) -> Result<(Run<'r>, Plan, Choice)>
-    where
-        'a: 'r,
-    {
-        let objective = self.objective;
-        let (m, dim) = (source.samples(), objective.dim());
-        let theta = self
-            .initial
-            .take()
-            .unwrap_or_else(|| objective.initial_parameters(self.seed));
-        let plan = Plan {
-            samples: m,
-            dim,
-            updates_per_epoch: source.updates_per_epoch(),
-            epochs: self.epochs,
-        };
-        let most = if source.sparse() {
-            lazy_sparse::MAX_BATCH
-        } else {
-            lazy_sparse::MAX_DENSE_BATCH
-        };
-        let choice = step::choose(&Situation {
-            margin_model: objective.margin_model().is_some(),
-            sparse: source.sparse(),
-            small_batches: m as u64 <= most as u64 * plan.updates_per_epoch,
-            fast_rules: self.fast_paths,
-            consensus: self.consensus.is_some(),
-            chain: self.chain.lazy_form(),
-            averaging: self.average.is_some(),
-        });
-        let rule = step::build(
-            choice.rule,
-            (objective, self.engine),
-            std::mem::take(&mut self.chain),
-            theta,
-            self.average,
-        );
-        let mut run = Run::new(rule, self.seed, m, plan.updates_per_epoch);
+        plan: &Plan,
+    ) -> Result<Run<R>> {
+        let (objective, dim) = (self.objective, plan.dim);
+        let mut run = Run::new(rule, self.seed, plan.samples, plan.updates_per_epoch);
         match self.resume.take() {
             Some(checkpoint) => {
                 if checkpoint.state.epoch >= self.epochs {
@@ -356,7 +397,7 @@ impl<'a> Trainer<'a> {
                 }
                 run.restore(checkpoint.state, source)?;
                 for o in observers.iter_mut() {
-                    o.on_resume(&plan, &run.state(), &checkpoint.observers)?;
+                    o.on_resume(plan, &run.state(), &checkpoint.observers)?;
                 }
             }
             None => {
@@ -371,16 +412,16 @@ impl<'a> Trainer<'a> {
                 run.start_epoch(source)?;
                 run.clock.stop();
                 for o in observers.iter_mut() {
-                    o.on_start(&plan, &run.state())?;
+                    o.on_start(plan, &run.state())?;
                 }
             }
         }
-        Ok((run, plan, choice))
+        Ok(run)
     }
 
     /// Model averaging with the other processes, when it is due (every K updates; `last`:
     /// the run's end, where the model must be the processes' mean).
-    fn average_with_others(&self, run: &mut Run<'_>, last: bool) -> Result<()> {
+    fn average_with_others(&self, run: &mut Run<impl UpdateRule>, last: bool) -> Result<()> {
         let Some(c) = self.consensus else {
             return Ok(());
         };
@@ -393,7 +434,7 @@ impl<'a> Trainer<'a> {
     /// The end of the run: the parameters checked, the observers told, the outcome.
     fn finish(
         &self,
-        mut run: Run<'_>,
+        mut run: Run<impl UpdateRule>,
         observers: &mut [&mut dyn Observer],
         choice: Choice,
     ) -> Result<Outcome> {

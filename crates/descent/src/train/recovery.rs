@@ -8,6 +8,7 @@ use crate::checkpoint::{self, Checkpoint, Every, RunState};
 use crate::divergence::{OnDivergence, MAX_RETRIES};
 use crate::observe::{Observer, Retry, SavedStates};
 use crate::schedule::Schedule;
+use crate::step::UpdateRule;
 use crate::{Error, Result};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -38,7 +39,7 @@ impl Recovery {
     /// Keeps the run's starting state when it may have to go back to it.
     pub fn new(
         trainer: &Trainer<'_>,
-        run: &Run<'_>,
+        run: &Run<impl UpdateRule>,
         observers: &mut [&mut dyn Observer],
     ) -> Result<Self> {
         let last_good = match trainer.on_divergence {
@@ -56,7 +57,7 @@ impl Recovery {
     /// to go back to.
     pub fn at_epoch_start(
         &mut self,
-        run: &Run<'_>,
+        run: &Run<impl UpdateRule>,
         observers: &mut [&mut dyn Observer],
     ) -> Result<()> {
         if self.periodic.is_none() && self.last_good.is_some() && run.health.is_good() {
@@ -70,7 +71,7 @@ impl Recovery {
     pub fn retry(
         &self,
         trainer: &Trainer<'_>,
-        run: &mut Run<'_>,
+        run: &mut Run<impl UpdateRule>,
         source: &mut dyn Batches,
         observers: &mut [&mut dyn Observer],
         loss: f64,
@@ -104,6 +105,7 @@ impl Recovery {
 
     /// Whether a checkpoint (at its interval) is due after update `n` on a batch of
     /// `batch_len` samples.
+    #[inline]
     pub fn due(&self, n: u64, batch_len: usize) -> Due {
         let checkpoint = match self.periodic {
             Some(Every::Updates(k)) => n.is_multiple_of(k),
@@ -120,18 +122,31 @@ impl Recovery {
     /// interrupt flag is up, and then ends the run with [`Error::Interrupted`]. (An interrupt
     /// comes at any update: the state it saves was last looked at by the divergence monitor
     /// up to [`CHECK_EVERY`](crate::divergence::CHECK_EVERY) updates before.)
+    #[inline]
     pub fn after_update(
         &mut self,
         trainer: &Trainer<'_>,
-        run: &mut Run<'_>,
+        run: &mut Run<impl UpdateRule>,
         observers: &mut [&mut dyn Observer],
         due: Due,
     ) -> Result<()> {
-        let n = run.update;
         let interrupted = trainer.interrupt.is_some_and(|f| f.load(Ordering::Relaxed));
         if !due.checkpoint && !interrupted {
             return Ok(());
         }
+        self.save(trainer, run, observers, interrupted)
+    }
+
+    /// Writes the checkpoint that is due; ends the run when `interrupted`.
+    #[cold]
+    fn save(
+        &mut self,
+        trainer: &Trainer<'_>,
+        run: &mut Run<impl UpdateRule>,
+        observers: &mut [&mut dyn Observer],
+        interrupted: bool,
+    ) -> Result<()> {
+        let n = run.update;
         run.clock.stop();
         let saved = write_checkpoint(trainer, run, observers)?;
         let written = saved.is_some();
@@ -162,7 +177,11 @@ impl Recovery {
 }
 
 /// The run's state and the observers' (in memory; `durable`: for a checkpoint file).
-fn snapshot(run: &Run<'_>, observers: &mut [&mut dyn Observer], durable: bool) -> Result<Snapshot> {
+fn snapshot(
+    run: &Run<impl UpdateRule>,
+    observers: &mut [&mut dyn Observer],
+    durable: bool,
+) -> Result<Snapshot> {
     let mut saved = SavedStates::new();
     for o in observers.iter_mut() {
         if let Some((key, value)) = o.save_state(durable)? {
@@ -176,7 +195,7 @@ fn snapshot(run: &Run<'_>, observers: &mut [&mut dyn Observer], durable: bool) -
 /// holds.
 fn write_checkpoint(
     trainer: &Trainer<'_>,
-    run: &Run<'_>,
+    run: &Run<impl UpdateRule>,
     observers: &mut [&mut dyn Observer],
 ) -> Result<Option<Snapshot>> {
     let Some(c) = &trainer.checkpointing else {
@@ -199,7 +218,7 @@ fn write_checkpoint(
 
 impl Trainer<'_> {
     /// The error for a run that diverged at `loss`, with what to try.
-    pub(super) fn diverged(&self, run: &Run<'_>, loss: f64) -> Error {
+    pub(super) fn diverged(&self, run: &Run<impl UpdateRule>, loss: f64) -> Error {
         let lr = run.lr;
         let mut hint = if matches!(self.schedule, Schedule::Optimal { .. }) {
             format!(

@@ -38,9 +38,9 @@ impl Clock {
 }
 
 /// The loop's state between updates.
-pub(super) struct Run<'a> {
+pub(super) struct Run<R> {
     /// The update rule, chosen once.
-    pub rule: Box<dyn UpdateRule + 'a>,
+    pub rule: R,
     /// Updates made.
     pub update: u64,
     /// Sample gradients evaluated.
@@ -71,15 +71,10 @@ pub(super) struct Run<'a> {
     updates_per_epoch: u64,
 }
 
-impl<'a> Run<'a> {
+impl<R: UpdateRule> Run<R> {
     /// The state before the first update of a run with `rule`, `samples` per epoch and
     /// `updates_per_epoch`.
-    pub fn new(
-        rule: Box<dyn UpdateRule + 'a>,
-        seed: u64,
-        samples: usize,
-        updates_per_epoch: u64,
-    ) -> Self {
+    pub fn new(rule: R, seed: u64, samples: usize, updates_per_epoch: u64) -> Self {
         // The monitor averages over about an epoch's checks, and at least ten.
         let checks_per_epoch = (updates_per_epoch / CHECK_EVERY).max(1);
         let alpha = (1.0 / checks_per_epoch as f64).max(0.1);
@@ -123,6 +118,7 @@ impl<'a> Run<'a> {
     /// divergence monitor sees the batch loss of every [`CHECK_EVERY`]-th update, of the last
     /// update of each epoch (so a full batch is checked at every update) and of every update
     /// whose state is saved, whatever the rule, and any loss a rule found not finite.
+    #[inline]
     pub fn step(
         &mut self,
         schedule: &Schedule,

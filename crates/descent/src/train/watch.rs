@@ -2,6 +2,7 @@
 
 use super::run::Run;
 use crate::observe::{Control, Observer, State};
+use crate::step::UpdateRule;
 use crate::Result;
 
 /// Each observer's interval and whether it reads the parameters, asked once.
@@ -21,6 +22,7 @@ impl Watch {
 
     /// Whether an observer is due after update `n`, and whether one of those reads the
     /// parameters and batch loss (which the rule then computes and materializes).
+    #[inline]
     pub fn due(&self, n: u64) -> (bool, bool) {
         self.schedule
             .iter()
@@ -33,7 +35,7 @@ impl Watch {
     pub fn notify(
         &self,
         observers: &mut [&mut dyn Observer],
-        run: &mut Run<'_>,
+        run: &mut Run<impl UpdateRule>,
         observed: bool,
     ) -> Result<bool> {
         run.clock.stop();
@@ -55,7 +57,7 @@ impl Watch {
 /// Calls `event` on every observer with the run's state; returns whether one asked to stop.
 pub(super) fn notify(
     observers: &mut [&mut dyn Observer],
-    run: &Run<'_>,
+    run: &Run<impl UpdateRule>,
     mut event: impl FnMut(&mut dyn Observer, &State<'_>) -> Result<Control>,
 ) -> Result<bool> {
     let mut stop = false;
