@@ -160,7 +160,7 @@ pub fn gradient_throughput(
 
 /// Training samples per second in `regime`: shuffled epochs through the trainer (each update's
 /// gradient and step; the O(nnz) lazy path on sparse rows of L2 linear models for SGD and
-/// batches of up to [`MAX_BATCH`](crate::step::lazy_sparse::MAX_BATCH), the generic step otherwise) at a
+/// batches of up to [`MAX_BATCH`](crate::step::MAX_BATCH), the generic step otherwise) at a
 /// constant rate `eta`, one thread, the best epoch's training time after a warm-up, epochs
 /// repeated until `budget` seconds are spent (at least 3). Unlike [`gradient_throughput`], this
 /// counts the whole update: for SGD and small batches no d-long gradient is formed.

@@ -8,7 +8,7 @@
 //! is why this works.
 //!
 //! The step is serial SGD's, with the L2 term in O(nnz) by the same lazy scaling as
-//! [`crate::step::lazy_sparse`]: w = S·v, where S, the product of the shrink factors 1 − η(t)λ, depends only
+//! the O(nnz) update rule (`step::lazy_sparse`): w = S·v, where S, the product of the shrink factors 1 − η(t)λ, depends only
 //! on the position t, so every thread knows it without sharing it. The sample at position t
 //! uses the margin S(t)·vᵀx + b and sets vⱼ ← vⱼ − η(t)·ℓ'·xⱼ / S(t + 1). When S falls below
 //! 1e-9 the threads meet, v is rescaled and S starts again at 1 (the serial path's rule, applied

@@ -174,7 +174,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     println!(
         "training, 1 thread, shuffled (each update's gradient and step; O(nnz) per sample on \
          sparse rows for sgd and batches up to {}):",
-        descent::step::lazy_sparse::MAX_BATCH
+        descent::step::MAX_BATCH
     );
     println!(
         "{:<8} {:>17} {:>14} {:>8} {:>12}",

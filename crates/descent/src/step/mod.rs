@@ -6,8 +6,8 @@
 //! | rule | holds | cost of an update | runs |
 //! |---|---|---|---|
 //! | [`generic`] | θ, the chain's stages, the average | O(\|B\|·d) | every model, chain, regime |
-//! | [`lazy_sparse`] | w = s·v (and the average as A·u + B·v) | O(nnz of the batch) | L2 linear models, small batches, no chain stage |
-//! | [`lazy_momentum`] | (θⱼ, bufⱼ) = P·yⱼ | O(nnz of the batch) | the same, sparse rows, one momentum stage, no averaging |
+//! | `lazy_sparse` | w = s·v (and the average as A·u + B·v) | O(nnz of the batch) | L2 linear models, small batches, no chain stage |
+//! | `lazy_momentum` | (θⱼ, bufⱼ) = P·yⱼ | O(nnz of the batch) | the same, sparse rows, one momentum stage, no averaging |
 //!
 //! [`choose`] decides which, from what the run is ([`Situation`]); the trainer builds that
 //! rule once ([`build_into`], which hands it to the loop compiled for that rule type, so no
@@ -17,8 +17,10 @@
 //! resumes any other's state from the generic part, to rounding.
 
 pub mod generic;
-pub mod lazy_momentum;
-pub mod lazy_sparse;
+pub(crate) mod lazy_momentum;
+pub(crate) mod lazy_sparse;
+
+pub use lazy_sparse::{MAX_BATCH, MAX_DENSE_BATCH};
 
 use crate::batches::Batch;
 use crate::engine::Engine;
@@ -69,7 +71,7 @@ pub struct Situation {
     /// The rows are sparse.
     pub sparse: bool,
     /// Every batch is small enough for an O(nnz) rule: at most
-    /// [`lazy_sparse::MAX_BATCH`] samples on sparse rows, [`lazy_sparse::MAX_DENSE_BATCH`]
+    /// [`MAX_BATCH`] samples on sparse rows, [`MAX_DENSE_BATCH`]
     /// on dense ones.
     pub small_batches: bool,
     /// The caller allows rules other than the generic one.
@@ -126,9 +128,9 @@ pub fn choose(s: &Situation) -> Choice {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "rule")]
 pub(crate) enum Exact {
-    /// [`lazy_sparse`]'s scaled weights.
+    /// The lazy-sparse rule's scaled weights.
     LazySparse(lazy_sparse::LazyState),
-    /// [`lazy_momentum`]'s transformed pairs.
+    /// The lazy-momentum rule's transformed pairs.
     LazyMomentum(lazy_momentum::LazyMomentumState),
 }
 

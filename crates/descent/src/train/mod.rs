@@ -219,8 +219,8 @@ impl<'a> Trainer<'a> {
 
     /// Whether equivalent fast update rules may replace the generic one (default: yes), each
     /// equal to it to rounding: O(nnz) steps on small sparse batches for L2 linear models,
-    /// without momentum ([`step::lazy_sparse`], also on dense single samples and pairs) and
-    /// with it ([`step::lazy_momentum`], without iterate averaging); [`step::choose`] decides.
+    /// without momentum (`lazy-sparse`, also on dense single samples and pairs) and with it
+    /// (`lazy-momentum`, without iterate averaging); [`step::choose`] decides.
     pub fn fast_paths(mut self, on: bool) -> Self {
         self.fast_paths = on;
         self
