@@ -507,3 +507,84 @@ fn outputs_are_never_replaced_without_force() {
         .collect();
     assert!(names.is_empty(), "temporary files left: {names:?}");
 }
+
+/// A run that finished (its trace renamed into place) and is then resumed from its last
+/// checkpoint with more epochs continues the finished trace: the result is the trace and model
+/// of one longer run, and the finished trace stays until the new one is complete.
+#[test]
+fn a_finished_run_resumed_for_more_epochs_continues_its_trace() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("d.svm");
+    let gen = Command::new(env!("CARGO_BIN_EXE_descent"))
+        .args([
+            "gen",
+            "sparse",
+            "--rows",
+            "300",
+            "--features",
+            "40",
+            "--nnz",
+            "5",
+        ])
+        .args(["--seed", "2", "--out"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(gen.status.success());
+    let data = data.display().to_string();
+    let args = |epochs: &str| {
+        strings(&[
+            "train",
+            "--data",
+            &data,
+            "--model",
+            "logistic",
+            "--lr",
+            "0.1",
+            "--epochs",
+            epochs,
+            "--trace",
+            "trace.csv",
+            "--trace-every",
+            "7",
+            "--no-trace-time",
+            "--save",
+            "model.json",
+            "--quiet",
+            "--seed",
+            "5",
+        ])
+    };
+    let (whole, resumed) = (root.path().join("whole"), root.path().join("resumed"));
+    for dir in [&whole, &resumed] {
+        std::fs::create_dir(dir).unwrap();
+    }
+    assert_eq!(run_in(&whole, &args("4"), None).0, Some(0));
+    let mut short = args("2");
+    short.extend(strings(&[
+        "--checkpoint",
+        "run.ckpt",
+        "--checkpoint-every",
+        "50",
+    ]));
+    assert_eq!(run_in(&resumed, &short, None).0, Some(0));
+    assert!(resumed.join("trace.csv").exists());
+    let more = strings(&["train", "--resume", "run.ckpt", "--epochs", "4"]);
+    let (code, stderr) = run_in(&resumed, &more, None);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        read(&resumed, "trace.csv") == read(&whole, "trace.csv"),
+        "trace differs"
+    );
+    assert!(
+        read(&resumed, "model.json") == read(&whole, "model.json"),
+        "model differs"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&resumed)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

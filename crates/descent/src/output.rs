@@ -202,9 +202,14 @@ impl PartialFile {
     }
 
     /// Continues writing `path` whose partial file had `len` bytes at the checkpoint (later
-    /// bytes, written after it, are dropped).
+    /// bytes, written after it, are dropped). When the run went on to finish after that
+    /// checkpoint, the partial file is gone and `path` is whole: a copy of it is continued,
+    /// and `path` stays as it is until the continued file is complete.
     pub fn reopen(path: &Path, existing: Existing, len: u64) -> Result<Self> {
         let partial = Self::partial_path(path);
+        if !partial.exists() && path.is_file() {
+            std::fs::copy(path, &partial).map_err(|e| Error::io(&partial, e))?;
+        }
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
