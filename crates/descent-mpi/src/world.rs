@@ -166,3 +166,30 @@ impl Consensus for ModelAverage<'_> {
         Ok(())
     }
 }
+
+/// The MPI job as `descent::fit` sees it.
+impl descent::fit::Cluster for Mpi {
+    fn rank(&self) -> usize {
+        Mpi::rank(self)
+    }
+
+    fn size(&self) -> usize {
+        Mpi::size(self)
+    }
+
+    fn all_gather(&self, value: u64) -> Vec<u64> {
+        Mpi::all_gather(self, value)
+    }
+
+    fn agree(&self, outcome: Result<(), String>) -> Result<(), String> {
+        Mpi::agree(self, outcome)
+    }
+
+    fn engine<'c>(&'c self, local: Box<dyn Engine>) -> Box<dyn Engine + 'c> {
+        Box::new(Mpi::engine(self, local))
+    }
+
+    fn consensus<'c>(&'c self, every: u64) -> Box<dyn Consensus + 'c> {
+        Box::new(ModelAverage::new(self, every))
+    }
+}

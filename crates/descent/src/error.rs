@@ -111,6 +111,13 @@ pub enum Error {
         checkpoint: Option<PathBuf>,
     },
 
+    /// A data-parallel job could not start: some processes could not load their shards.
+    #[error("the job could not start:\n{failures}")]
+    JobStart {
+        /// The failures, a `rank r: message` line each.
+        failures: String,
+    },
+
     /// One of a run's inputs could not be loaded.
     #[error("cannot load {role} {}", path.display())]
     Input {

@@ -62,6 +62,7 @@ pub fn run(config: TrainConfig, argv: &[OsString]) -> Result<()> {
         Hooks {
             observers,
             interrupt,
+            cluster: None,
         },
     )?;
     let warning = fitted.loss_growth.map(|g| {

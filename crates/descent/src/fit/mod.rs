@@ -4,8 +4,8 @@
 //! it; standardizes it and encodes its labels for the model; trains (in memory, streamed, or
 //! by Hogwild); evaluates the result; and writes the saved model, the trace and the
 //! checkpoints that the [`RunSpec`] asks for. `descent train` is a translation of its flags
-//! into a [`RunSpec`]; the MPI command reuses the same pieces ([`load`], [`trace_writer`],
-//! [`saved_model`]) on each process's shard.
+//! into a [`RunSpec`], over MPI too: there every process calls [`fit`] with its [`Cluster`]
+//! ([`Mode::Mpi`]) and trains on its shard.
 //!
 //! A [`RunSpec`] holds typed values only: the schedule is a [`ScheduleSpec`], the optimizer
 //! an [`Optimizer`], and where the samples come from and how the loop runs is one [`Mode`].
@@ -20,8 +20,10 @@
 //! println!("training loss {}", fitted.train.loss);
 //! ```
 
+mod cluster;
 mod load;
 
+pub use cluster::Cluster;
 pub use load::{load, load_test, Loaded, Sources};
 
 use crate::checkpoint::{Checkpoint, Checkpointing, Every};
@@ -64,9 +66,8 @@ pub enum Mode {
         /// Rows held in memory (the shuffle window).
         buffer: usize,
     },
-    /// Data-parallel over the processes of an MPI job (`descent-mpi`), synchronous, or local
-    /// SGD that averages the models every `average_every` updates. [`fit`] refuses it: the
-    /// MPI front end runs it with this module's pieces.
+    /// Data-parallel over the processes of an MPI job ([`Hooks::cluster`]), synchronous, or
+    /// local SGD that averages the models every `average_every` updates.
     Mpi {
         /// Updates between model averagings (local SGD), else synchronous.
         average_every: Option<u64>,
@@ -269,6 +270,8 @@ pub struct Hooks<'h> {
     pub observers: Vec<&'h mut dyn Observer>,
     /// The interrupt flag.
     pub interrupt: Option<&'h AtomicBool>,
+    /// The job this process belongs to, for [`Mode::Mpi`].
+    pub cluster: Option<&'h dyn Cluster>,
 }
 
 /// A finished run.
@@ -318,11 +321,14 @@ struct Prepared {
 /// Runs `spec`: reads, trains, evaluates, writes its outputs.
 pub fn fit(spec: &RunSpec, hooks: Hooks<'_>) -> Result<Fitted> {
     if let Mode::Mpi { .. } = spec.mode {
-        return Err(Error::config(
-            "mode",
-            "mpi",
-            "an MPI run is started by the MPI front end (descent-mpi), one process per rank",
-        ));
+        return match hooks.cluster {
+            Some(cluster) => cluster::fit_on(spec, cluster, hooks),
+            None => Err(Error::config(
+                "mode",
+                "mpi",
+                "an MPI run needs the job's processes (a `Cluster`, such as descent-mpi's)",
+            )),
+        };
     }
     let existing = spec.existing();
     for path in [spec.save.as_ref(), spec.trace.as_ref().map(|t| &t.path)]
@@ -379,6 +385,7 @@ pub fn fit(spec: &RunSpec, hooks: Hooks<'_>) -> Result<Fitted> {
     let Hooks {
         observers: mut theirs,
         interrupt,
+        ..
     } = hooks;
     let mut observers: Vec<&mut dyn Observer> = Vec::new();
     if let Some(w) = writer.as_mut() {
