@@ -14,7 +14,6 @@ use crate::batches::InMemory;
 use crate::data::{Dataset, Scaler};
 use crate::engine::{self, Engine, Evaluate};
 use crate::labels::LabelEncoding;
-use crate::observe::Observer;
 use crate::shard::{Ownership, Shard, ShardEval};
 use crate::trace::Evaluator;
 use crate::train::{Consensus, Trainer};
@@ -291,11 +290,7 @@ fn train(
         observers: mut theirs,
         ..
     } = hooks;
-    let mut observers: Vec<&mut dyn Observer> = Vec::new();
-    if let Some(w) = writer.as_mut() {
-        observers.push(w);
-    }
-    observers.extend(theirs.iter_mut().map(|o| &mut **o as &mut dyn Observer));
+    let mut observers = super::trace_first(writer.as_mut(), &mut theirs);
     let mut sharded;
     let mut own;
     let trainer = match &averaging {

@@ -387,11 +387,7 @@ pub fn fit(spec: &RunSpec, hooks: Hooks<'_>) -> Result<Fitted> {
         interrupt,
         ..
     } = hooks;
-    let mut observers: Vec<&mut dyn Observer> = Vec::new();
-    if let Some(w) = writer.as_mut() {
-        observers.push(w);
-    }
-    observers.extend(theirs.iter_mut().map(|o| &mut **o as &mut dyn Observer));
+    let mut observers = trace_first(writer.as_mut(), &mut theirs);
     let training = |e: Error| Error::Training {
         path: spec.data.clone(),
         source: Box::new(e),
@@ -598,6 +594,19 @@ pub fn trace_writer<'a>(
     } else {
         writer.without_seconds()
     })
+}
+
+/// The observers of a run: the trace (if any), then the caller's.
+fn trace_first<'w>(
+    trace: Option<&'w mut TraceWriter<'_>>,
+    theirs: &'w mut [&mut dyn Observer],
+) -> Vec<&'w mut dyn Observer> {
+    let mut observers: Vec<&mut dyn Observer> = Vec::with_capacity(theirs.len() + 1);
+    if let Some(t) = trace {
+        observers.push(t);
+    }
+    observers.extend(theirs.iter_mut().map(|o| &mut **o as &mut dyn Observer));
+    observers
 }
 
 /// The model of a run of `spec` with parameters `theta` (without the data's feature names
