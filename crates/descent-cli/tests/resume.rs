@@ -588,3 +588,37 @@ fn a_finished_run_resumed_for_more_epochs_continues_its_trace() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// No output is written over an input, `--force` or not, however the path reaches it (`./`,
+/// a hard link): the error names both, and the data stays as it was.
+#[test]
+fn an_output_over_an_input_is_refused_even_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    let original = "label,a,b\n0,1,2\n1,3,1\n0,2,2\n1,4,0\n";
+    std::fs::write(&data, original).unwrap();
+    std::fs::hard_link(&data, dir.path().join("link.csv")).unwrap();
+    for (flag, target) in [
+        ("--save", "./d.csv"),
+        ("--trace", "d.csv"),
+        ("--save", "link.csv"),
+        ("--checkpoint", "sub/../d.csv"),
+    ] {
+        std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+        let args = strings(&[
+            "train", "--data", "d.csv", "--model", "logistic", "--epochs", "1", flag, target,
+            "--force", "--quiet",
+        ]);
+        let (code, stderr) = run_in(dir.path(), &args, None);
+        assert_eq!(code, Some(2), "{flag} {target}: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains("training data") && stderr.contains("d.csv"),
+            "{flag} {target}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&data).unwrap(),
+            original,
+            "{flag} {target}"
+        );
+    }
+}

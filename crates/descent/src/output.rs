@@ -27,6 +27,42 @@ pub enum Existing {
     Replace,
 }
 
+/// Whether `a` and `b` are one file: both exist and share a device and inode (so `.`/`..`,
+/// symbolic and hard links are seen through); elsewhere than Unix, the same canonical path.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ma, mb);
+        matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    }
+}
+
+/// Refuses `outputs` (a role and a path each) that are the same file as one of `inputs`,
+/// naming both: nothing may be written over what a run reads, replacing allowed or not.
+pub fn refuse_output_over_input(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<()> {
+    for (output, out) in outputs {
+        if let Some((input, path)) = inputs.iter().find(|(_, inp)| same_file(out, inp)) {
+            return Err(Error::config(
+                output,
+                out.display(),
+                format!(
+                    "it is the {input} file {}: an output may not replace an input (nothing was written)",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Existing {
     /// `Replace` when `force`, else `Keep`.
     pub fn from_force(force: bool) -> Self {

@@ -330,6 +330,7 @@ pub fn fit(spec: &RunSpec, hooks: Hooks<'_>) -> Result<Fitted> {
             )),
         };
     }
+    refuse_outputs_over_inputs(spec)?;
     let existing = spec.existing();
     for path in [spec.save.as_ref(), spec.trace.as_ref().map(|t| &t.path)]
         .into_iter()
@@ -447,6 +448,40 @@ pub fn fit(spec: &RunSpec, hooks: Hooks<'_>) -> Result<Fitted> {
         loss_growth,
         outcome,
     })
+}
+
+/// Refuses a model, trace or checkpoint that is the same file as the data, the test data, a
+/// labels file or the checkpoint resumed from (whatever `replace` says).
+fn refuse_outputs_over_inputs(spec: &RunSpec) -> Result<()> {
+    let outputs: Vec<(&str, &Path)> = [
+        ("save", spec.save.as_deref()),
+        ("trace", spec.trace.as_ref().map(|t| t.path.as_path())),
+        (
+            "checkpoint",
+            spec.checkpoint.as_ref().map(|c| c.path.as_path()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(role, path)| path.map(|p| (role, p)))
+    .collect();
+    let mut inputs: Vec<(&str, &Path)> = vec![("training data", spec.data.as_path())];
+    let optional = [
+        ("test data", spec.test.as_deref()),
+        ("test labels", spec.test_labels.as_deref()),
+        ("labels", spec.read.labels.as_deref()),
+    ];
+    inputs.extend(optional.into_iter().filter_map(|(r, p)| p.map(|p| (r, p))));
+    // A resumed run rewrites its own checkpoint: only the other outputs are checked
+    // against it.
+    if let Some(resume) = spec.resume.as_deref() {
+        let others: Vec<_> = outputs
+            .iter()
+            .copied()
+            .filter(|(r, _)| *r != "checkpoint")
+            .collect();
+        crate::output::refuse_output_over_input(&others, &[("resumed checkpoint", resume)])?;
+    }
+    crate::output::refuse_output_over_input(&outputs, &inputs)
 }
 
 /// Reads (or scans, to stream) the data, standardizes and encodes it.
