@@ -171,6 +171,15 @@ fn train_args(case: &Case, extra: &[&str]) -> Vec<String> {
     args
 }
 
+/// The names in `dir` that start with a dot: descent's temporary and partial files.
+fn hidden_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
 fn read(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
 }
@@ -228,11 +237,7 @@ fn runs_aborted_at_exact_updates_and_resumed_are_byte_identical_in_every_regime(
             let what = format!("{} killed at {kills:?}", case.name);
             assert!(read(&dir, "trace.csv") == trace, "{what}: trace differs");
             assert!(read(&dir, "model.json") == model, "{what}: model differs");
-            let leftovers: Vec<_> = std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with('.'))
-                .collect();
+            let leftovers = hidden_files(&dir);
             assert!(leftovers.is_empty(), "{what}: left {leftovers:?}");
         }
     }
@@ -500,11 +505,7 @@ fn outputs_are_never_replaced_without_force() {
     unchanged(&mine);
     ok(&[&compare[..], &["--force"]].concat());
     assert!(report.join("comparison.json").exists() && !mine.exists());
-    let names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
+    let names = hidden_files(dir.path());
     assert!(names.is_empty(), "temporary files left: {names:?}");
 }
 
@@ -580,12 +581,7 @@ fn a_finished_run_resumed_for_more_epochs_continues_its_trace() {
         read(&resumed, "model.json") == read(&whole, "model.json"),
         "model differs"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(&resumed)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
+    let leftovers = hidden_files(&resumed);
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 

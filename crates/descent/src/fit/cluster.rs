@@ -334,16 +334,11 @@ fn train(
     if let (true, Some(path)) = (leader, &spec.save) {
         model.save(path, existing)?;
     }
-    Ok(Fitted {
+    Ok(Fitted::new(
         outcome,
-        train: train_result,
-        test: test_result,
+        (train_result, test_result),
         model,
-        samples,
-        features: objective.n_features(),
-        parameters: objective.dim(),
-        load_seconds,
-        engine: summing.name(),
-        loss_growth: None,
-    })
+        objective.as_ref(),
+        (samples, load_seconds, summing.name()),
+    ))
 }

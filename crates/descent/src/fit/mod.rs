@@ -437,17 +437,39 @@ pub fn fit(spec: &RunSpec, hooks: Hooks<'_>) -> Result<Fitted> {
         model.save(path, existing)?;
     }
     Ok(Fitted {
-        train,
-        test,
-        model,
-        samples,
-        features: objective.n_features(),
-        parameters: objective.dim(),
-        load_seconds,
-        engine: engine.name(),
         loss_growth,
-        outcome,
+        ..Fitted::new(
+            outcome,
+            (train, test),
+            model,
+            objective.as_ref(),
+            (samples, load_seconds, engine.name()),
+        )
     })
+}
+
+impl Fitted {
+    /// A finished run of `objective` on `samples` samples, evaluated as `(train, test)`.
+    fn new(
+        outcome: Outcome,
+        (train, test): (Evaluation, Option<Evaluation>),
+        model: SavedModel,
+        objective: &dyn Objective,
+        (samples, load_seconds, engine): (usize, f64, String),
+    ) -> Self {
+        Fitted {
+            outcome,
+            train,
+            test,
+            model,
+            samples,
+            features: objective.n_features(),
+            parameters: objective.dim(),
+            load_seconds,
+            engine,
+            loss_growth: None,
+        }
+    }
 }
 
 /// Refuses a model, trace or checkpoint that is the same file as the data, the test data, a
